@@ -1,0 +1,3 @@
+from toolforge.cli import main
+
+main()

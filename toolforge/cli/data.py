@@ -1,0 +1,104 @@
+"""`toolforge import`, `toolforge list`, `toolforge show`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json, stdout_console
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_cmd)
+    app.command("list")(list_cmd)
+    app.command("show")(show_cmd)
+
+
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="JSON Lines file to import ('-' for stdin).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Source format (see README: Import formats).")] = "toolforge",
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Store the good lines even if some are bad.")] = False,
+    scenario: Annotated[Optional[str], typer.Option(help="Scenario for records that do not state one.")] = None,
+    db: DbOption = default_db(),
+    as_json: JsonOption = False,
+) -> None:
+    """Import a dataset file into the store (idempotent: records are keyed by content id)."""
+    from toolforge.importers import get_converter
+    from toolforge.importers.run import import_file
+    from toolforge.io.jsonl import check_readable
+    from toolforge.store import make_selection, open_store
+
+    get_converter(fmt)  # unknown format: fail before touching the store
+    if str(file) != "-":
+        check_readable(file)
+    if scenario:
+        make_selection(scenarios=[scenario])  # validates the scenario name
+    with open_store(db) as store:
+        res = import_file(store, file, fmt=fmt, skip_invalid=skip_invalid, scenario=scenario)
+    for number, why in res.errors:
+        info(f"{file}:{number}: skipped: {why}")
+    summary = {"lines": res.lines, "imported": res.new, "already_stored": res.existing, "skipped": len(res.errors)}
+    if as_json:
+        print_json(summary)
+    else:
+        info(f"imported {res.new} new records ({res.existing} already stored, {len(res.errors)} skipped) into {db}")
+
+
+def list_cmd(
+    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", help="Only these scenarios.")] = None,
+    status: Annotated[str, typer.Option(help="any, valid, invalid, unvalidated, accepted, rejected, needs_fix, reviewed, unreviewed, curated.")] = "any",
+    include_duplicates: Annotated[bool, typer.Option("--include-duplicates", help="Also list records marked as duplicates.")] = True,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many records.")] = None,
+    db: DbOption = default_db(),
+    as_json: JsonOption = False,
+) -> None:
+    """List stored records (id, scenario, tools called, first user request)."""
+    from toolforge.store import make_selection, open_store
+
+    sel = make_selection(scenarios=scenario, status=status, include_duplicates=include_duplicates, limit=limit)
+    with open_store(db, read_only=True) as store:
+        records = list(store.iter_records(sel))
+    rows = [
+        {"id": r.id, "scenario": r.scenario, "calls": [c.name for c in r.calls], "user": r.first_user_text}
+        for r in records
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} records")
+    table.add_column("id", no_wrap=True)
+    table.add_column("scenario")
+    table.add_column("calls")
+    table.add_column("user request", overflow="fold")
+    for row in rows:
+        user = row["user"] if len(row["user"]) <= 80 else row["user"][:77] + "..."
+        table.add_row(row["id"][:15], row["scenario"] or "-", ", ".join(row["calls"]) or "-", user)
+    stdout_console().print(table)
+
+
+def show_cmd(
+    record_id: Annotated[str, typer.Argument(help="Record id, or a unique prefix of it.")],
+    db: DbOption = default_db(),
+) -> None:
+    """Print one record as JSON, with its validation issues."""
+    from toolforge.errors import InputError
+    from toolforge.store import open_store
+
+    with open_store(db, read_only=True) as store:
+        ids = store.find_ids(record_id)
+        if not ids:
+            raise InputError(f"no record with id {record_id!r} in {db}")
+        if len(ids) > 1 and record_id not in ids:
+            raise InputError(f"id prefix {record_id!r} is ambiguous ({len(ids)} matches)", hint="give more characters")
+        rid = record_id if record_id in ids else ids[0]
+        rec = store.get_record(rid)
+        issues = store.issues_for(rid)
+    assert rec is not None
+    out = rec.to_dict()
+    if issues:
+        out["issues"] = issues
+    print_json(out)

@@ -1,0 +1,76 @@
+"""JSON Lines reading that reports bad lines by number instead of crashing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolforge.errors import InputError
+
+MAX_LINE_BYTES = 16 * 1024 * 1024  # a line past this is reported, not parsed
+
+
+@dataclass
+class Line:
+    number: int              # 1-based
+    value: Any = None        # the parsed JSON value when ok
+    error: str | None = None  # why the line could not be read
+
+
+def check_readable(path: str | Path) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"file not found: {p}")
+    if p.is_dir():
+        raise InputError(f"{p} is a folder, not a file")
+    return p
+
+
+def read_jsonl(path: str | Path) -> Iterator[Line]:
+    """Yield every non-blank line of a JSON Lines file, parsed or with its error.
+
+    ``-`` reads standard input.
+    """
+    import sys
+
+    if str(path) == "-":
+        stream = sys.stdin.buffer
+        yield from _lines(stream)
+        return
+    p = check_readable(path)
+    with p.open("rb") as fh:
+        yield from _lines(fh)
+
+
+def _lines(fh: Any) -> Iterator[Line]:
+    for number, raw in enumerate(fh, start=1):
+        if len(raw) > MAX_LINE_BYTES:
+            yield Line(number, error=f"line is {len(raw)} bytes, over the {MAX_LINE_BYTES} byte limit")
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield Line(number, error=f"not UTF-8 (byte {exc.start})")
+            continue
+        if not text.strip():
+            continue
+        try:
+            yield Line(number, value=json.loads(text))
+        except json.JSONDecodeError as exc:
+            yield Line(number, error=f"not JSON: {exc.msg} at column {exc.colno}")
+
+
+def write_jsonl(path: str | Path, rows: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> int:
+    """Write rows atomically (to a temp file, then rename); returns the row count."""
+    p = Path(path)
+    tmp = p.with_name(p.name + ".tmp")
+    n = 0
+    with tmp.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n += 1
+    tmp.replace(p)
+    return n

@@ -1,0 +1,156 @@
+"""The record: one tool-calling conversation in the unified chat format.
+
+This is the interchange format of the whole toolkit (see README, "The record").
+Tools are JSON Schema function definitions, tool calls are a field of assistant
+messages with ``arguments`` as a JSON object, tool results are ``role: "tool"``
+messages, and ``reasoning`` holds the text of a ``<think>`` block.
+
+Validators work on plain dicts so that they can report on records this model
+would refuse; everything that enters the store goes through :class:`Record`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from toolforge.canonical import content_id
+
+Scenario = Literal[
+    "single_tool",
+    "multi_tool_parallel",
+    "multi_tool_sequential",
+    "no_tool_needed",
+    "error_recovery",
+    "reasoning_heavy",
+    "complex_multi_step",
+]
+SCENARIOS: tuple[str, ...] = get_args(Scenario)
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FunctionDef(_Strict):
+    name: str = Field(min_length=1, max_length=128)
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    strict: bool | None = None
+
+
+class Tool(_Strict):
+    type: Literal["function"] = "function"
+    function: FunctionDef
+
+    @property
+    def name(self) -> str:
+        return self.function.name
+
+
+class FunctionCall(_Strict):
+    name: str = Field(min_length=1)
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("arguments", mode="before")
+    @classmethod
+    def _parse_string_arguments(cls, value: Any) -> Any:
+        # The OpenAI wire format carries arguments as a JSON string.
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"arguments is not valid JSON: {exc.msg}") from None
+        return value
+
+
+class ToolCall(_Strict):
+    id: str = Field(min_length=1)
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+    @property
+    def name(self) -> str:
+        return self.function.name
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        return self.function.arguments
+
+
+class Message(_Strict):
+    role: Role
+    content: str | None = None
+    reasoning: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+    name: str | None = None
+
+
+class Record(_Strict):
+    """A conversation plus the tools offered in it.
+
+    ``id`` is derived from ``tools`` and ``messages`` (see :mod:`toolforge.canonical`);
+    a given id that disagrees with the content is replaced, so the id is always
+    the content address.
+    """
+
+    id: str | None = None
+    scenario: Scenario | None = None
+    tools: list[Tool] = Field(default_factory=list)
+    messages: list[Message] = Field(min_length=1)
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    def model_post_init(self, __context: Any) -> None:
+        self.id = self.compute_id()
+
+    def compute_id(self) -> str:
+        return content_id(self.tools_dump(), self.messages_dump())
+
+    def tools_dump(self) -> list[dict[str, Any]]:
+        return [t.model_dump(exclude_none=True) for t in self.tools]
+
+    def messages_dump(self) -> list[dict[str, Any]]:
+        return [m.model_dump(exclude_none=True) for m in self.messages]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The canonical JSON-able form (what JSON Lines exports and the store hold)."""
+        out: dict[str, Any] = {"id": self.id}
+        if self.scenario is not None:
+            out["scenario"] = self.scenario
+        out["tools"] = self.tools_dump()
+        out["messages"] = self.messages_dump()
+        out["meta"] = self.meta
+        return out
+
+    # Convenience views used by many stages -------------------------------------------------
+    @property
+    def tool_names(self) -> list[str]:
+        return [t.function.name for t in self.tools]
+
+    def tool(self, name: str) -> Tool | None:
+        for t in self.tools:
+            if t.function.name == name:
+                return t
+        return None
+
+    @property
+    def calls(self) -> list[ToolCall]:
+        return [c for m in self.messages if m.role == "assistant" for c in (m.tool_calls or [])]
+
+    @property
+    def first_user_text(self) -> str:
+        for m in self.messages:
+            if m.role == "user":
+                return m.content or ""
+        return ""
+
+    @property
+    def final_answer(self) -> str | None:
+        last = self.messages[-1]
+        if last.role == "assistant" and not last.tool_calls:
+            return last.content
+        return None
