@@ -23,8 +23,8 @@ try:  # typer >= 0.20 vendors click as typer._click
     from typer._click import exceptions as click_exc
     from typer._click.utils import echo as _echo
 except ImportError:  # pragma: no cover - older typer uses click itself
-    from click import exceptions as click_exc  # type: ignore[no-redef]
     from click import echo as _echo  # type: ignore[no-redef]
+    from click import exceptions as click_exc  # type: ignore[no-redef]
 
 from toolforge.errors import ToolforgeError
 

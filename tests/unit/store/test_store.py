@@ -45,13 +45,11 @@ def test_corrupt_file_is_a_store_error(tmp_path):
     bad = tmp_path / "bad.duckdb"
     bad.write_bytes(b"this is not a database" * 100)
     before = bad.read_bytes()
-    with pytest.raises(StoreError):
-        with open_store(bad):
-            pass
+    with pytest.raises(StoreError), open_store(bad):
+        pass
     assert bad.read_bytes() == before
 
 
 def test_read_only_missing_store(tmp_path):
-    with pytest.raises(StoreError, match="no store"):
-        with open_store(tmp_path / "nope.duckdb", read_only=True):
-            pass
+    with pytest.raises(StoreError, match="no store"), open_store(tmp_path / "nope.duckdb", read_only=True):
+        pass
