@@ -1,0 +1,132 @@
+"""Validation over a store or a JSON Lines file, with a summary of issue counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolforge.errors import UsageError
+from toolforge.validate.issues import Issue
+from toolforge.validate.record_checks import RecordValidator
+
+STAGES = ("schema", "execution", "judge")
+
+
+@dataclass
+class Summary:
+    """What a validation pass found."""
+
+    stage: str
+    records: int = 0
+    ok: int = 0
+    failed: int = 0
+    warnings: int = 0
+    codes: Counter[str] = field(default_factory=Counter)
+
+    def add(self, issues: list[Issue]) -> None:
+        self.records += 1
+        errors = [i for i in issues if i.severity == "error"]
+        if errors:
+            self.failed += 1
+        else:
+            self.ok += 1
+        self.warnings += len(issues) - len(errors)
+        self.codes.update(i.code for i in issues)
+
+    @property
+    def n_issues(self) -> int:
+        return sum(self.codes.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stage": self.stage, "records": self.records, "ok": self.ok, "failed": self.failed,
+                "warnings": self.warnings, "issues": self.n_issues, "codes": dict(sorted(self.codes.items()))}
+
+
+@dataclass
+class LineResult:
+    """The result for one line of a JSON Lines file."""
+
+    line: int
+    record_id: str | None
+    issues: list[Issue]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "id": self.record_id, "ok": not any(i.severity == "error" for i in self.issues),
+                "issues": [i.to_dict() for i in self.issues]}
+
+
+def _record_id(value: Any) -> str | None:
+    """The content id of a line when it forms a Record, else the id it states (or None)."""
+    from pydantic import ValidationError
+
+    from toolforge.record import Record
+
+    try:
+        return Record.model_validate({k: v for k, v in value.items() if k != "id"}).id
+    except (ValidationError, TypeError, ValueError):
+        rid = value.get("id") if isinstance(value, dict) else None
+        return rid if isinstance(rid, str) else None
+
+
+def validate_file(path: str | Path, *, check_scenario: bool = True, with_ids: bool = True,
+                  validator: RecordValidator | None = None) -> Iterator[LineResult]:
+    """Validate every line of a JSON Lines file (``-`` for stdin); no store needed.
+
+    A line that is not JSON gets ``json_invalid``, a line that is not a
+    record ``record_invalid``; nothing raises past a bad line.
+    """
+    from toolforge.io.jsonl import read_jsonl
+
+    v = validator or RecordValidator(check_scenario=check_scenario)
+    for line in read_jsonl(path):
+        if line.error is not None:
+            yield LineResult(line.number, None, [Issue("json_invalid", "$", f"line {line.number}: {line.error}")])
+            continue
+        issues = v.validate(line.value, check_scenario=check_scenario)
+        rid = _record_id(line.value) if with_ids and isinstance(line.value, dict) else None
+        yield LineResult(line.number, rid, issues)
+
+
+def validate_store(store: Any, selection: Any = None, stage: str = "schema", *, check_scenario: bool = True,
+                   batch_size: int = 2000, **options: Any) -> Summary:
+    """Validate the selected records of a store and write results with ``store.replace_issues``.
+
+    ``stage`` is ``schema`` (structure, arguments, scenario), ``execution``
+    (runs safe registered tools; see :mod:`toolforge.validate.execute`) or
+    ``judge`` (needs ``teacher=`` a spec or a Teacher; see
+    :mod:`toolforge.validate.judge`).
+    """
+    if stage not in STAGES:
+        raise UsageError(f"unknown validation stage {stage!r}", hint=f"choose one of: {', '.join(STAGES)}")
+    if store.read_only:
+        raise UsageError("validation writes results: open the store for writing")
+    summary = Summary(stage)
+    if stage == "judge":
+        from toolforge.validate.judge import judge_store
+
+        return judge_store(store, selection, **options)
+    if stage == "execution":
+        from toolforge.validate.execute import ExecutionChecker
+
+        checker: Any = ExecutionChecker(**options)
+        check = checker.check
+    else:
+        v = RecordValidator(check_scenario=check_scenario)
+
+        def check(rec: Any) -> list[Issue]:
+            return v.validate(rec)
+
+    batch: list[tuple[str, list[Issue]]] = []
+    for rec in store.iter_records(selection):
+        issues = check(rec)
+        summary.add(issues)
+        batch.append((rec.id, issues))
+        if len(batch) >= batch_size:
+            store.replace_issues(stage, batch)
+            batch = []
+    if batch:
+        store.replace_issues(stage, batch)
+    return summary

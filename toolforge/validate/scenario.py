@@ -1,0 +1,101 @@
+"""Does a record have the shape its scenario requires? (DESIGN.md, "The seven scenarios")
+
+| scenario | required shape (checked here) |
+|---|---|
+| single_tool | exactly one call, then a final answer |
+| multi_tool_parallel | an assistant turn with two or more calls |
+| multi_tool_sequential | two or more calls over two or more turns; a later call's argument appears in an earlier result (warning when not) |
+| no_tool_needed | tools are offered, none is called |
+| error_recovery | a tool result is an error and the assistant goes on; or no call at all (the assistant asks or explains) |
+| reasoning_heavy | an assistant reasoning block of at least ``REASONING_MIN_CHARS`` characters |
+| complex_multi_step | three or more calls over two or more turns |
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from toolforge.record import SCENARIOS
+from toolforge.validate.issues import Issue
+
+REASONING_MIN_CHARS = 120
+_ERROR_WORDS = ("error", "exception", "not found", "invalid", "failed", "failure", "unavailable", "denied", "timeout")
+
+
+def is_error_result(content: str) -> bool:
+    """Whether a tool result reports an error (JSON ``error`` key or status, or error text)."""
+    text = content.strip()
+    try:
+        value = json.loads(text)
+    except (json.JSONDecodeError, ValueError):
+        value = None
+    if isinstance(value, dict):
+        if value.get("error") or value.get("errors") or value.get("ok") is False or value.get("success") is False:
+            return True
+        status = value.get("status")
+        return isinstance(status, str) and status.lower() in ("error", "failed", "failure")
+    low = text.lower()
+    return any(low.startswith(w) for w in _ERROR_WORDS) or "error:" in low
+
+
+def _leaves(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _leaves(v)]
+    if isinstance(value, list):
+        return [x for v in value for x in _leaves(v)]
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, (int, float)):
+        return [] if value in (0, 1) else [json.dumps(value)]
+    s = str(value).strip()
+    return [s] if len(s) >= 2 else []
+
+
+def check_scenario(scenario: Any, shape: Any) -> list[Issue]:
+    if scenario not in SCENARIOS:
+        return [Issue("scenario_mismatch", "scenario", f"unknown scenario {scenario!r} (one of: {', '.join(SCENARIOS)})")]
+    n_calls = shape.n_calls
+    turns = shape.call_turns
+    bad = []
+    if scenario == "single_tool":
+        if n_calls != 1:
+            bad.append(f"single_tool needs exactly one call, found {n_calls}")
+    elif scenario == "multi_tool_parallel":
+        if not any(len(calls) >= 2 for _, calls in turns):
+            bad.append("multi_tool_parallel needs an assistant turn with two or more calls")
+    elif scenario == "multi_tool_sequential":
+        if n_calls < 2 or len(turns) < 2:
+            bad.append(f"multi_tool_sequential needs two or more calls over two or more turns "
+                       f"(found {n_calls} calls in {len(turns)} turns)")
+        elif not _uses_earlier_result(shape):
+            return [Issue("scenario_mismatch", "messages", "multi_tool_sequential: no later call takes an "
+                          "argument from an earlier tool result", severity="warning")]
+    elif scenario == "no_tool_needed":
+        if shape.n_tools == 0:
+            bad.append("no_tool_needed records still offer tools (the model must choose not to call one)")
+        if n_calls:
+            bad.append(f"no_tool_needed must not call a tool, found {n_calls} calls")
+    elif scenario == "error_recovery":
+        if n_calls and not any(is_error_result(c) for _, c in shape.results):
+            bad.append("error_recovery needs a tool result that reports an error (or no call, when the "
+                       "assistant asks for the missing input)")
+    elif scenario == "reasoning_heavy":
+        if shape.max_reasoning < REASONING_MIN_CHARS:
+            bad.append(f"reasoning_heavy needs a reasoning block of at least {REASONING_MIN_CHARS} characters "
+                       f"(longest: {shape.max_reasoning})")
+    elif scenario == "complex_multi_step" and (n_calls < 3 or len(turns) < 2):
+        bad.append(f"complex_multi_step needs three or more chained calls over two or more turns "
+                   f"(found {n_calls} calls in {len(turns)} turns)")
+    return [Issue("scenario_mismatch", "scenario", why) for why in bad]
+
+
+def _uses_earlier_result(shape: Any) -> bool:
+    for idx, calls in shape.call_turns[1:]:
+        earlier = " ".join(c for ridx, c in shape.results if ridx < idx)
+        if not earlier:
+            continue
+        for call in calls:
+            if any(leaf in earlier for leaf in _leaves(call["arguments"])):
+                return True
+    return False
