@@ -1,0 +1,42 @@
+"""``trl``: Parquet with ``messages`` and ``tools`` columns for TRL's SFTTrainer.
+
+Each message and each tool is stored as a ``datasets`` ``Json`` value, so rows
+keep exactly their own keys (no null-filled union of every tool's parameters);
+``load_dataset("parquet", ...)`` gives back lists of plain dicts that
+``tokenizer.apply_chat_template(messages, tools=tools)`` accepts. Tool-call
+arguments are JSON objects, as Hugging Face chat templates expect.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from toolforge.export.base import ExportContext
+from toolforge.export.convert import chat_messages
+from toolforge.record import Record
+
+REQUIRES = ("datasets", "pyarrow")
+EXTRA = "hub"
+
+
+def features() -> Any:
+    from datasets import Features, Json, List, Value
+
+    return Features({"id": Value("string"), "scenario": Value("string"),
+                     "messages": List(Json()), "tools": List(Json())})
+
+
+def rows(records: list[Record], *, think: str) -> list[dict[str, Any]]:
+    return [{"id": r.id, "scenario": r.scenario, "messages": chat_messages(r, think=think),
+             "tools": r.tools_dump()} for r in records]
+
+
+def write(ctx: ExportContext, split: str, records: list[Record]) -> list[Path]:
+    from datasets import Dataset
+
+    path = ctx.out_dir / f"{split}.parquet"
+    tmp = path.with_name(path.name + ".tmp")
+    Dataset.from_list(rows(records, think=ctx.think), features=features()).to_parquet(str(tmp))
+    tmp.replace(path)
+    return [path]

@@ -1,0 +1,139 @@
+"""Stage a dataset folder for the Hub: Parquet shards per split and a README card.
+
+Layout (what ``datasets.load_dataset(DIR)`` and the Hub viewer read)::
+
+    README.md                              the dataset card (YAML metadata + body)
+    data/train-00000-of-00001.parquet      one or more shards per split
+    data/test-00000-of-00001.parquet
+
+Columns: ``id``, ``scenario``, ``messages`` and ``tools`` (lists of ``Json``
+values: each message and tool keeps exactly its own keys), ``meta`` (``Json``)
+and, when the store has audio, ``audio`` (a list of ``Audio`` with the WAV
+bytes embedded), ``audio_turns`` (message index of each clip) and
+``audio_roles``. Audio is embedded from the files without decoding, so torch
+and torchcodec stay optional: read it back with ``Audio(decode=False)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from toolforge.errors import InputError
+from toolforge.export.convert import chat_messages
+from toolforge.record import Record
+
+if TYPE_CHECKING:
+    from toolforge.store import Store
+
+log = logging.getLogger(__name__)
+
+SHARD_BYTES = 256 * 1024 * 1024  # start a new shard past this (estimated) size
+
+
+@dataclass
+class StagedDataset:
+    path: Path
+    rows: dict[str, int] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+    has_audio: bool = False
+
+
+def audio_by_record(store: Store, record_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """Audio rows per record from the audio area (``{}`` when it is not installed or has none)."""
+    try:
+        mod = importlib.import_module("toolforge.audio.store")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("toolforge.audio.store", "toolforge.audio"):
+            raise
+        return {}
+    if not store.has_table("audio"):
+        return {}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in mod.audio_rows(store, list(record_ids)):
+        out.setdefault(row["record_id"], []).append(row)
+    for rows in out.values():
+        rows.sort(key=lambda r: r["turn"])
+    return out
+
+
+def _features(with_audio: bool) -> Any:
+    from datasets import Features, Json, List, Value
+
+    cols: dict[str, Any] = {"id": Value("string"), "scenario": Value("string"),
+                            "messages": List(Json()), "tools": List(Json()), "meta": Json()}
+    if with_audio:
+        cols["audio"] = List({"bytes": Value("binary"), "path": Value("string")})
+        cols["audio_turns"] = List(Value("int32"))
+        cols["audio_roles"] = List(Value("string"))
+    return Features(cols)
+
+
+def _row(rec: Record, audio: list[dict[str, Any]] | None, with_audio: bool, think: str) -> dict[str, Any]:
+    row: dict[str, Any] = {"id": rec.id, "scenario": rec.scenario, "messages": chat_messages(rec, think=think),
+                           "tools": rec.tools_dump(), "meta": rec.meta}
+    if with_audio:
+        clips = []
+        for a in audio or []:
+            src = Path(a["abs_path"])
+            if not src.is_file():
+                raise InputError(f"audio file missing: {src} (record {rec.id}, turn {a['turn']})",
+                                 hint="re-run `toolforge tts` for these records")
+            clips.append({"bytes": src.read_bytes(), "path": Path(a["path"]).name})
+        row["audio"] = clips
+        row["audio_turns"] = [int(a["turn"]) for a in audio or []]
+        row["audio_roles"] = [str(a["role"]) for a in audio or []]
+    return row
+
+
+def _write_shards(rows: list[dict[str, Any]], split: str, data_dir: Path, with_audio: bool) -> list[Path]:
+    from datasets import Audio, Dataset, List
+
+    shards: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for row in rows:
+        est = len(json.dumps(row["messages"], ensure_ascii=False)) + sum(len(c["bytes"]) for c in row.get("audio", []))
+        if shards[-1] and size + est > SHARD_BYTES:
+            shards.append([])
+            size = 0
+        shards[-1].append(row)
+        size += est
+    paths = []
+    for i, shard in enumerate(shards):
+        ds = Dataset.from_list(shard, features=_features(with_audio))
+        if with_audio:  # bytes are already embedded: a cast, no audio encoding (no torchcodec needed)
+            ds = ds.cast_column("audio", List(Audio()))
+        path = data_dir / f"{split}-{i:05d}-of-{len(shards):05d}.parquet"
+        ds.to_parquet(str(path))
+        paths.append(path)
+    return paths
+
+
+def stage_dataset(store: Store, splits: dict[str, list[Record]], stage_dir: Path, *, card_text: str | None = None,
+                  think: str = "field") -> StagedDataset:
+    """Write ``splits`` as Parquet shards under ``stage_dir/data`` (replacing any earlier staging)."""
+    data_dir = stage_dir / "data"
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    ids = [r.id for recs in splits.values() for r in recs if r.id]
+    audio = audio_by_record(store, ids)
+    with_audio = bool(audio)
+    staged = StagedDataset(path=stage_dir, has_audio=with_audio)
+    for split, recs in splits.items():
+        if not recs:
+            continue
+        rows = [_row(r, audio.get(r.id or ""), with_audio, think) for r in recs]
+        staged.files.extend(_write_shards(rows, split, data_dir, with_audio))
+        staged.rows[split] = len(rows)
+    if card_text is not None:
+        (stage_dir / "README.md").write_text(card_text, encoding="utf-8")
+        staged.files.append(stage_dir / "README.md")
+    log.info("staged %s in %s", staged.rows, stage_dir)
+    return staged
