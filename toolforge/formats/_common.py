@@ -1,0 +1,347 @@
+"""Helpers shared by the family renderers and parsers.
+
+Parsers treat model output as data: JSON goes through ``json``, Python-style
+calls through ``ast.parse`` (a parser, not an evaluator) and a walk that
+accepts literals only. Nothing here calls ``eval`` or ``exec``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from toolforge.errors import InputError
+
+Call = dict[str, Any]
+
+
+class ParseError(InputError):
+    """Model output has call syntax that cannot be read as calls."""
+
+
+# -- rendering helpers ---------------------------------------------------------------------------
+def tojson(value: Any, indent: int | None = None) -> str:
+    """JSON the way Hugging Face chat templates' ``tojson`` writes it (unicode kept, `, ` and `: `)."""
+    return json.dumps(value, ensure_ascii=False, indent=indent)
+
+
+def py_literal(value: Any) -> str:
+    """A Python literal for a JSON value (``True``/``False``/``None``, JSON-style strings)."""
+    if value is True:
+        return "True"
+    if value is False:
+        return "False"
+    if value is None:
+        return "None"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(py_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {py_literal(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"not a JSON value: {type(value).__name__}")
+
+
+def pythonic_call(name: str, args: dict[str, Any]) -> str:
+    return f"{name}(" + ", ".join(f"{k}={py_literal(v)}" for k, v in args.items()) + ")"
+
+
+def pythonic_list(calls: list[Call]) -> str:
+    return "[" + ", ".join(pythonic_call(c["name"], c["arguments"]) for c in calls) + "]"
+
+
+def record_dict(record: Any) -> dict[str, Any]:
+    """A Record (or a record dict) as a plain dict with tools and messages."""
+    if hasattr(record, "to_dict") and not isinstance(record, dict):
+        return record.to_dict()
+    if isinstance(record, dict):
+        return record
+    raise TypeError("render needs a Record or a record dict")
+
+
+def message_calls(m: dict[str, Any]) -> list[Call]:
+    out = []
+    for c in m.get("tool_calls") or []:
+        fn = c.get("function", c)
+        args = fn.get("arguments", {})
+        if isinstance(args, str):
+            args = json.loads(args) if args.strip() else {}
+        out.append({"name": fn["name"], "arguments": args, "id": c.get("id")})
+    return out
+
+
+def tool_defs(d: dict[str, Any]) -> list[dict[str, Any]]:
+    return [t if "function" in t else {"type": "function", "function": t} for t in d.get("tools") or []]
+
+
+def split_system(messages: list[dict[str, Any]]) -> tuple[str | None, list[dict[str, Any]]]:
+    if messages and messages[0].get("role") == "system":
+        return messages[0].get("content") or "", messages[1:]
+    return None, messages
+
+
+def content_of(m: dict[str, Any]) -> str:
+    c = m.get("content")
+    return c if isinstance(c, str) else ""
+
+
+# -- parsing helpers -----------------------------------------------------------------------------
+def segments(text: str, start: str, end: str) -> list[str] | None:
+    """The parts of ``text`` between each ``start`` and the next ``end`` (or the end of text).
+
+    None when ``start`` does not occur (the text is bare model output).
+    """
+    if start not in text:
+        return None
+    out = []
+    for chunk in text.split(start)[1:]:
+        out.append(chunk.split(end, 1)[0])
+    return out
+
+
+def close_brackets(s: str) -> str:
+    """Append the closers an unterminated JSON/Python fragment is missing (strings included)."""
+    stack: list[str] = []
+    quote: str | None = None
+    esc = False
+    for ch in s:
+        if quote:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == quote:
+                quote = None
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch in "[{(":
+            stack.append({"[": "]", "{": "}", "(": ")"}[ch])
+        elif ch in "]})" and stack and stack[-1] == ch:
+            stack.pop()
+    tail = (quote or "") + "".join(reversed(stack))
+    return s.rstrip().rstrip(",") + tail if not quote else s + tail
+
+
+def balanced_prefix(s: str) -> str:
+    """``s`` up to the bracket that closes its first bracket (quotes of both kinds respected), or all of it."""
+    depth = 0
+    quote: str | None = None
+    esc = False
+    for i, ch in enumerate(s):
+        if quote:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == quote:
+                quote = None
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth -= 1
+            if depth == 0:
+                return s[: i + 1]
+    return s
+
+
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+def _strip_trailing_commas(s: str) -> str:
+    # only outside strings: walk and rebuild
+    out = []
+    quote = False
+    esc = False
+    i = 0
+    while i < len(s):
+        ch = s[i]
+        if quote:
+            out.append(ch)
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                quote = False
+        elif ch == '"':
+            quote = True
+            out.append(ch)
+        elif ch == ",":
+            j = i + 1
+            while j < len(s) and s[j].isspace():
+                j += 1
+            if j < len(s) and s[j] in "}]":
+                i += 1
+                continue
+            out.append(ch)
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def loads_tolerant(s: str) -> Any:
+    """JSON, tolerating trailing commas, an unterminated end and Python-style literals.
+
+    Raises ValueError when the text cannot be read as a value.
+    """
+    s = s.strip()
+    try:
+        return json.loads(s)
+    except json.JSONDecodeError:
+        pass
+    for candidate in (_strip_trailing_commas(s), _strip_trailing_commas(close_brackets(s))):
+        try:
+            return json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+    for candidate in (s, close_brackets(s)):
+        try:
+            return literal(ast.parse(candidate, mode="eval").body)
+        except (SyntaxError, ValueError):
+            continue
+    raise ValueError("not a JSON value")
+
+
+def first_json(s: str) -> tuple[Any, int]:
+    """Decode the first JSON value at the start of ``s`` (after blanks); returns (value, end index).
+
+    Falls back to :func:`loads_tolerant` on the whole rest (end = len(s)).
+    """
+    i = len(s) - len(s.lstrip())
+    try:
+        value, end = json.JSONDecoder().raw_decode(s, i)
+        return value, end
+    except json.JSONDecodeError:
+        return loads_tolerant(s[i:]), len(s)
+
+
+_NAMES = {"True": True, "False": False, "None": None, "true": True, "false": False, "null": None}
+
+
+def literal(node: ast.AST) -> Any:
+    """The value of a literal expression node; anything else raises ValueError."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool)) or (
+            isinstance(node, ast.Constant) and node.value is None):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in _NAMES:
+        return _NAMES[node.id]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        v = literal(node.operand)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return -v if isinstance(node.op, ast.USub) else v
+        raise ValueError("sign on a non-number")
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return [literal(e) for e in node.elts]
+    if isinstance(node, ast.Dict):
+        out = {}
+        for k, v in zip(node.keys, node.values, strict=True):
+            if k is None:
+                raise ValueError("** in a dict literal")
+            key = literal(k)
+            out[key if isinstance(key, str) else json.dumps(key)] = literal(v)
+        return out
+    raise ValueError(f"not a literal: {type(node).__name__}")
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return _dotted(node.value) + "." + node.attr
+    raise ValueError("a call target must be a name")
+
+
+def parse_pythonic(text: str) -> list[Call]:
+    """Calls from ``[f(a=1), g(b="x")]`` (or a bare ``f(a=1)``), tolerant of an unterminated end."""
+    s = text.strip()
+    if not s:
+        return []
+    tree = None
+    for candidate in (s, close_brackets(s), "[" + s + "]", close_brackets("[" + s)):
+        try:
+            tree = ast.parse(candidate, mode="eval")
+            break
+        except SyntaxError:
+            continue
+    if tree is None:
+        raise ParseError(f"not a Python list of calls: {s[:80]!r}")
+    body = tree.body
+    elts = body.elts if isinstance(body, (ast.List, ast.Tuple)) else [body]
+    calls = []
+    for e in elts:
+        if not isinstance(e, ast.Call):
+            raise ParseError(f"not a call: {ast.dump(e)[:80]}")
+        try:
+            name = _dotted(e.func)
+            if e.args:
+                raise ValueError("positional arguments (bind by name only)")
+            args = {}
+            for kw in e.keywords:
+                if kw.arg is None:
+                    raise ValueError("**kwargs")
+                args[kw.arg] = literal(kw.value)
+        except ValueError as exc:
+            raise ParseError(f"call {ast.dump(e.func)[:40]}: {exc}") from None
+        calls.append({"name": name, "arguments": args})
+    return calls
+
+
+def call_from_obj(obj: Any, args_keys: tuple[str, ...] = ("arguments", "parameters")) -> Call:
+    """``{"name": ..., "arguments"|"parameters": {...}}`` (arguments may be a JSON string) as a call."""
+    if not isinstance(obj, dict):
+        raise ParseError(f"a call is a JSON object, got {type(obj).__name__}")
+    if isinstance(obj.get("function"), dict) and "name" not in obj:
+        obj = obj["function"]
+    name = obj.get("name")
+    if not isinstance(name, str) or not name:
+        raise ParseError("a call has no name")
+    args: Any = {}
+    for k in args_keys:
+        if k in obj:
+            args = obj[k]
+            break
+    if isinstance(args, str):
+        try:
+            args = loads_tolerant(args) if args.strip() else {}
+        except ValueError:
+            raise ParseError(f"arguments of {name} are not JSON") from None
+    if args is None:
+        args = {}
+    if not isinstance(args, dict):
+        raise ParseError(f"arguments of {name} are not an object")
+    return {"name": name, "arguments": args}
+
+
+def calls_from_json(body: str, args_keys: tuple[str, ...] = ("arguments", "parameters")) -> list[Call]:
+    """Calls from a JSON object or list of objects (tolerant)."""
+    try:
+        value = loads_tolerant(body)
+    except ValueError:
+        raise ParseError(f"not JSON: {body.strip()[:80]!r}") from None
+    items = value if isinstance(value, list) else [value]
+    return [call_from_obj(v, args_keys) for v in items]
+
+
+_FENCE = re.compile(r"```(?:json|JSON|python)?\s*\n?(.*?)(?:```|\Z)", re.S)
+
+
+def unfence(text: str) -> str:
+    m = _FENCE.search(text)
+    return m.group(1) if m else text
+
+
+def collect(parts: list[str] | None, whole: str, parse_one: Callable[[str], list[Call]]) -> list[Call]:
+    out: list[Call] = []
+    for p in parts if parts is not None else [whole]:
+        out.extend(parse_one(p))
+    return out
