@@ -1,0 +1,300 @@
+"""``toolforge review pull``: annotations -> verdicts, edits -> new revisions.
+
+Every annotation is kept (one row per annotator per task) and checked against
+the project's labeling config. The verdict per record is resolved by majority
+vote; a tie goes to the most cautious tied choice (reject > needs_fix > accept).
+Edits come from the most recent annotation that agrees with the resolved
+verdict (never from a rejected record) and become a new revision
+(``source="review"``, ``parent_id`` = the record it revises); the original is
+kept. Nothing is written until everything has been read and checked.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from toolforge.errors import StoreError
+from toolforge.record import Record
+from toolforge.review.client import LabelStudio
+from toolforge.review.config import interface
+from toolforge.review.edits import (
+    EditError,
+    Reading,
+    apply_edit,
+    find_edit,
+    read_annotation,
+    resolve,
+)
+from toolforge.review.push import open_project
+from toolforge.review.tasks import task_record_id
+from toolforge.store import Selection
+from toolforge.store.db import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PullResult:
+    url: str
+    project_id: int
+    tasks: int = 0
+    annotations: int = 0
+    skipped: int = 0
+    invalid_annotations: int = 0
+    unknown_records: int = 0
+    verdicts: dict[str, int] = field(default_factory=dict)
+    revisions: int = 0
+    invalid_edits: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Row:
+    annotation_id: int
+    task_id: int
+    record_id: str
+    annotator: str
+    annotated_at: datetime | None
+    status: str
+    problem: str | None = None
+    reading: Reading = field(default_factory=Reading)
+    edit: dict[str, Any] | None = None
+    edit_obj: Any = None
+    edit_status: str = "none"
+    edit_reason: str | None = None
+    revision_id: str | None = None
+
+
+def _when(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt.astimezone(timezone.utc).replace(tzinfo=None) if dt.tzinfo else dt
+
+
+def _annotator(completed_by: Any, users: dict[int, str]) -> str:
+    if isinstance(completed_by, dict):
+        return str(completed_by.get("email") or completed_by.get("username") or completed_by.get("id"))
+    if completed_by is None:
+        return "unknown"
+    return users.get(int(completed_by), f"user {completed_by}")
+
+
+def load_records(store: Store, ids: list[str]) -> dict[str, Record]:
+    out: dict[str, Record] = {}
+    for start in range(0, len(ids), 2000):
+        sel = Selection(ids=ids[start:start + 2000], latest_revision=False, include_duplicates=True)
+        out.update({r.id: r for r in store.iter_records(sel) if r.id})
+    return out
+
+
+def pull(store: Store, ls: LabelStudio, *, project_title: str | None = None,
+         project_id: int | None = None) -> PullResult:
+    proj = open_project(ls, title=project_title, project_id=project_id, kind="text", label_config=None,
+                        create=False)
+    li = interface(proj.config)
+    users = ls.users()
+    tasks = ls.export(proj.id, all_tasks=False)
+    res = PullResult(ls.url, proj.id, tasks=len(tasks))
+
+    task_rids: dict[int, str] = {}
+    for task in tasks:
+        rid, problem = task_record_id(task)
+        if rid is None:
+            res.problems.append(problem or "task without record id")
+            continue
+        task_rids[int(task["id"])] = rid
+    records = load_records(store, sorted(set(task_rids.values())))
+
+    rows: list[_Row] = []
+    for task in tasks:
+        rid = task_rids.get(int(task["id"]))
+        if rid is None:
+            continue
+        record = records.get(rid)
+        if record is None:
+            res.unknown_records += 1
+            res.problems.append(f"task {task['id']}: record {rid} is not in this store")
+            continue
+        for ann in task.get("annotations") or []:
+            rows.append(_read_one(ann, int(task["id"]), record, li, users))
+    res.annotations = len(rows)
+    res.skipped = sum(r.status == "skipped" for r in rows)
+    res.invalid_annotations = sum(r.status == "invalid" for r in rows)
+
+    # Resolve per record over this pull's annotations plus those stored from other projects.
+    by_record: dict[str, list[_Row]] = {}
+    for row in rows:
+        by_record.setdefault(row.record_id, []).append(row)
+    other = _other_choices(store, ls.url, proj.id, list(by_record))
+    children = _review_children(store)
+    new_records: list[tuple[Record, str, int]] = []   # (revision, parent id, revision number)
+    verdicts: dict[str, tuple[str, int]] = {}
+    for rid, group in by_record.items():
+        ok = [r for r in group if r.status == "ok" and r.reading.choice]
+        choices = [r.reading.choice for r in ok if r.reading.choice] + other.get(rid, [])
+        verdict = resolve(choices)
+        if verdict is None:
+            continue
+        verdicts[rid] = (verdict, len(choices))
+        edited = [r for r in ok if r.edit_obj]
+        winner = None
+        if verdict != "reject":
+            agreeing = [r for r in edited if r.reading.choice == verdict]
+            if agreeing:
+                winner = max(agreeing, key=lambda r: (r.annotated_at or datetime.min, r.annotation_id))
+        for r in edited:
+            if r is winner:
+                continue
+            r.edit_status = "not_applied"
+            r.edit_reason = ("the record was rejected" if verdict == "reject" else
+                             f"the resolved verdict is {verdict}" if r.reading.choice != verdict else
+                             f"a later edit (annotation {winner.annotation_id if winner else '?'}) was applied")
+        if winner is not None:
+            parent_id, parent_rev = _latest_revision(store, children, rid)
+            revised = apply_edit(records[rid], winner.edit_obj, meta={
+                "parent_id": rid, "annotation_id": winner.annotation_id, "annotator": winner.annotator,
+                "project": f"{ls.url}#{proj.id}", "edit": winner.edit})
+            winner.edit_status = "applied"
+            winner.revision_id = revised.id
+            if revised.id != rid and revised.id not in {c for c, _ in _chain(children, rid)}:
+                new_records.append((revised, parent_id, parent_rev + 1))
+    for row in rows:
+        if row.edit_status == "invalid":
+            res.invalid_edits.append({"record_id": row.record_id, "annotation_id": row.annotation_id,
+                                      "annotator": row.annotator, "reason": row.edit_reason})
+
+    # -- write (everything above only read) ------------------------------------------------
+    for revised, parent_id, rev in new_records:
+        store.upsert_records([revised], source="review", parent_id=parent_id, revision=rev)
+    res.revisions = len(new_records)
+    with store.transaction() as con:
+        if rows:
+            con.execute("CREATE TEMP TABLE IF NOT EXISTS _review_tasks (task_id INTEGER)")
+            con.execute("DELETE FROM _review_tasks")
+            con.executemany("INSERT INTO _review_tasks VALUES (?)", [(t,) for t in sorted({r.task_id for r in rows})])
+            con.execute("DELETE FROM review_annotations WHERE url = ? AND project_id = ? AND task_id IN "
+                        "(SELECT task_id FROM _review_tasks)", [ls.url, proj.id])
+            con.executemany(
+                "INSERT INTO review_annotations (url, project_id, annotation_id, task_id, record_id, annotator, "
+                "annotated_at, status, problem, choice, rating, notes, edit_status, edit, edit_reason, revision_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(ls.url, proj.id, r.annotation_id, r.task_id, r.record_id, r.annotator, r.annotated_at, r.status,
+                  r.problem, r.reading.choice, r.reading.rating, r.reading.notes, r.edit_status,
+                  json.dumps(r.edit) if r.edit else None, r.edit_reason, r.revision_id) for r in rows])
+        vrows: list[tuple[str, str, int]] = []
+        for rid, (verdict, n) in verdicts.items():
+            vrows.append((rid, verdict, n))
+            for child, _rev in _chain(children, rid):
+                vrows.append((child, verdict, n))
+        for revised, _parent, _rev in new_records:
+            verdict, n = verdicts[revised.meta["review"]["parent_id"]]
+            vrows.append((str(revised.id), verdict, n))
+        if vrows:
+            con.executemany(
+                "INSERT INTO review_verdicts (record_id, verdict, n_annotations) VALUES (?, ?, ?) "
+                "ON CONFLICT (record_id) DO UPDATE SET verdict = excluded.verdict, "
+                "n_annotations = excluded.n_annotations, resolved_at = now()::TIMESTAMP",
+                list({v[0]: v for v in vrows}.values()))
+    res.verdicts = dict(Counter(v for v, _ in verdicts.values()))
+    _validate_revisions(store, [r.id for r, _, _ in new_records if r.id])
+    return res
+
+
+def _read_one(ann: dict[str, Any], task_id: int, record: Record, li: Any, users: dict[int, str]) -> _Row:
+    assert record.id is not None
+    row = _Row(annotation_id=int(ann["id"]), task_id=task_id, record_id=record.id,
+               annotator=_annotator(ann.get("completed_by"), users),
+               annotated_at=_when(ann.get("updated_at") or ann.get("created_at")), status="ok")
+    if ann.get("was_cancelled"):
+        row.status = "skipped"
+        return row
+    result = ann.get("result") or []
+    errors = li.validate_prediction({"result": result}, return_errors=True)
+    if errors:
+        row.status = "invalid"
+        row.problem = "does not match the labeling config: " + "; ".join(errors)[:500]
+        return row
+    row.reading = read_annotation(result)
+    if row.reading.choice is None:
+        row.status = "invalid"
+        row.problem = "no verdict chosen"
+        return row
+    try:
+        edit = find_edit(record, row.reading)
+    except EditError as exc:
+        row.edit_status = "invalid"
+        row.edit_reason = str(exc)
+        return row
+    if edit:
+        row.edit_obj = edit
+        row.edit = edit.to_json()
+    return row
+
+
+def _other_choices(store: Store, url: str, project_id: int, record_ids: list[str]) -> dict[str, list[str]]:
+    """Valid choices for these records stored from other projects or servers."""
+    if not record_ids:
+        return {}
+    out: dict[str, list[str]] = {}
+    rows = store.con.execute(
+        "SELECT record_id, choice FROM review_annotations WHERE status = 'ok' AND choice IS NOT NULL "
+        "AND NOT (url = ? AND project_id = ?)", [url, project_id]).fetchall()
+    wanted = set(record_ids)
+    for rid, choice in rows:
+        if rid in wanted:
+            out.setdefault(rid, []).append(choice)
+    return out
+
+
+def _review_children(store: Store) -> dict[str, tuple[str, int]]:
+    """parent id -> its latest review revision (id, revision number)."""
+    out: dict[str, tuple[str, int]] = {}
+    for parent, rid, rev in store.con.execute(
+            "SELECT parent_id, id, revision FROM records WHERE source = 'review' AND parent_id IS NOT NULL "
+            "ORDER BY revision, created_at").fetchall():
+        out[parent] = (rid, int(rev))
+    return out
+
+
+def _chain(children: dict[str, tuple[str, int]], record_id: str) -> list[tuple[str, int]]:
+    """Review revisions descending from a record, oldest first: [(id, revision)]."""
+    out: list[tuple[str, int]] = []
+    current = record_id
+    while current in children and len(out) < 1000:
+        out.append(children[current])
+        current = children[current][0]
+    return out
+
+
+def _latest_revision(store: Store, children: dict[str, tuple[str, int]], record_id: str) -> tuple[str, int]:
+    chain = _chain(children, record_id)
+    if chain:
+        return chain[-1]
+    row = store.con.execute("SELECT revision FROM records WHERE id = ?", [record_id]).fetchone()
+    if row is None:
+        raise StoreError(f"record {record_id} vanished from the store during pull")
+    return record_id, int(row[0])
+
+
+def _validate_revisions(store: Store, ids: list[str]) -> None:
+    """Run the schema validator on new revisions when the validate module offers it."""
+    if not ids:
+        return
+    try:
+        from toolforge.validate import validate_store  # type: ignore[attr-defined]
+    except ImportError:
+        log.info("toolforge.validate.validate_store not available: %d revisions left unvalidated", len(ids))
+        return
+    validate_store(store, Selection(ids=ids, latest_revision=False, include_duplicates=True), stage="schema")

@@ -1,0 +1,210 @@
+"""``toolforge review push``: records -> Label Studio tasks, idempotently.
+
+The server is the truth about which tasks exist: when the store's task map and
+the project's task count disagree (a push that died half-way, tasks imported
+by hand), the map is rebuilt from the server before anything is imported, so a
+re-run never duplicates and never misses a task.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolforge.errors import UsageError
+from toolforge.record import Record
+from toolforge.review.client import DEFAULT_PROJECT, LabelStudio
+from toolforge.review.config import check_config, config_sha, load_config
+from toolforge.review.tasks import build_task, local_files_url, task_record_id
+from toolforge.store import Selection
+from toolforge.store.db import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PushResult:
+    url: str
+    project_id: int
+    project_title: str
+    config_kind: str
+    selected: int = 0
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    adopted: int = 0               # tasks found on the server that the store did not know about
+    server_duplicates: int = 0     # extra tasks for one record found on the server (left alone)
+    with_audio: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ProjectRef:
+    id: int
+    title: str
+    kind: str
+    config: str
+
+
+def default_selection() -> Selection:
+    """Validated, non-duplicate, latest revision; push also leaves out records already reviewed."""
+    return Selection(status="valid")
+
+
+def select_records(store: Store, selection: Selection | None, *, unreviewed_only: bool) -> list[Record]:
+    records = list(store.iter_records(selection or default_selection()))
+    if unreviewed_only:
+        reviewed = {r[0] for r in store.con.execute("SELECT record_id FROM review_verdicts").fetchall()}
+        records = [r for r in records if r.id not in reviewed]
+    return records
+
+
+def audio_for(store: Store, record_ids: list[str], files_root: Path | None) -> dict[str, dict[str, Any]]:
+    """The first spoken user turn per record, as a URL under the server's local-files root."""
+    if not store.has_table("audio"):
+        return {}
+    try:
+        from toolforge.audio.store import audio_rows
+    except ImportError:
+        log.warning("the store has an audio table but toolforge.audio is not importable; pushing without audio")
+        return {}
+    from toolforge.audio.store import audio_root
+
+    root = Path(files_root).resolve() if files_root else audio_root(store).resolve()
+    out: dict[str, dict[str, Any]] = {}
+    for row in sorted(audio_rows(store, record_ids), key=lambda r: (r["record_id"], r["turn"])):
+        if row.get("role") != "user" or row["record_id"] in out or row.get("qc_ok") is False:
+            continue
+        path = Path(row["abs_path"]).resolve()
+        try:
+            rel = path.relative_to(root)
+        except ValueError:
+            raise UsageError(
+                f"audio file {path} is outside the server's local-files root {root}",
+                hint="pass --files-root with the folder Label Studio serves (LOCAL_FILES_DOCUMENT_ROOT)",
+            ) from None
+        out[row["record_id"]] = {"url": local_files_url(str(rel)), "turn": int(row["turn"]),
+                                 "duration_s": row.get("duration_s") or 0.0}
+    return out
+
+
+def open_project(ls: LabelStudio, *, title: str | None, project_id: int | None, kind: str,
+                 label_config: Path | None, create: bool = True) -> ProjectRef:
+    if project_id is not None:
+        proj = ls.get_project(project_id)
+        config = proj.label_config or ""
+        check_config(config, source=f"project {project_id}'s labeling config")
+        return ProjectRef(proj.id, proj.title or "", _kind_of(config), config)
+    title = title or DEFAULT_PROJECT
+    proj = ls.find_project(title)
+    if proj is not None:
+        config = proj.label_config or ""
+        check_config(config, source=f"project {proj.id} ({title})'s labeling config")
+        return ProjectRef(proj.id, title, _kind_of(config), config)
+    if not create:
+        raise UsageError(f"Label Studio at {ls.url} has no project titled {title!r}",
+                         hint="push records first (`toolforge review push`), or pass --project-id")
+    config = load_config(kind, label_config)  # checked locally before the server sees it
+    made = ls.create_project(title, config)
+    return ProjectRef(made.id, title, _kind_of(config), config)
+
+
+def _kind_of(config: str) -> str:
+    return "audio" if "<Audio" in config else "text"
+
+
+def server_task_map(ls: LabelStudio, project_id: int) -> tuple[dict[str, tuple[int, str]], int]:
+    """record id -> (task id, data sha) from the server; and how many extra tasks share a record."""
+    found: dict[str, tuple[int, str]] = {}
+    dups = 0
+    for task in sorted(ls.export(project_id, all_tasks=True), key=lambda t: t["id"]):
+        rid, _problem = task_record_id(task)
+        if rid is None:
+            continue
+        if rid in found:
+            dups += 1
+            continue
+        found[rid] = (int(task["id"]), str((task.get("meta") or {}).get("data_sha", "")))
+    return found, dups
+
+
+def push(store: Store, ls: LabelStudio, *, selection: Selection | None = None, unreviewed_only: bool = True,
+         project_title: str | None = None, project_id: int | None = None, kind: str = "auto",
+         label_config: Path | None = None, files_root: Path | None = None, chunk_size: int = 1000,
+         on_chunk: Callable[[int], None] | None = None) -> PushResult:
+    """Import the selected records as tasks (new ones), update tasks whose record changed."""
+    if chunk_size < 1:
+        raise UsageError("--chunk-size must be at least 1")
+    records = select_records(store, selection, unreviewed_only=unreviewed_only)
+    ids = [r.id for r in records if r.id]
+    audio = audio_for(store, ids, files_root)
+    want_kind = kind if kind != "auto" else ("audio" if audio else "text")
+    proj = open_project(ls, title=project_title, project_id=project_id, kind=want_kind, label_config=label_config)
+    res = PushResult(ls.url, proj.id, proj.title, proj.kind, selected=len(records))
+    if audio and proj.kind != "audio":
+        res.warnings.append(f"{len(audio)} records have audio but project {proj.id} has a text-only config; "
+                            "push to a new --project to review them with audio")
+    if proj.kind == "audio":
+        from toolforge.audio.store import audio_root
+
+        root = Path(files_root).resolve() if files_root else audio_root(store).resolve()
+        ls.ensure_local_storage(proj.id, str(root))
+    store.con.execute(
+        "INSERT INTO review_projects (url, project_id, title, config_kind, config_sha) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (url, project_id) DO UPDATE SET title = excluded.title, config_kind = excluded.config_kind, "
+        "config_sha = excluded.config_sha",
+        [ls.url, proj.id, proj.title, proj.kind, config_sha(proj.config)],
+    )
+    known = {rid: (tid, sha) for rid, tid, sha in store.con.execute(
+        "SELECT record_id, task_id, data_sha FROM review_tasks WHERE url = ? AND project_id = ?",
+        [ls.url, proj.id]).fetchall()}
+    if ls.task_count(proj.id) != len(known):
+        server, res.server_duplicates = server_task_map(ls, proj.id)
+        res.adopted = len(set(server) - set(known))
+        known = server
+        with store.transaction() as con:
+            con.execute("DELETE FROM review_tasks WHERE url = ? AND project_id = ?", [ls.url, proj.id])
+            if server:
+                con.executemany(
+                    "INSERT INTO review_tasks (url, project_id, record_id, task_id, data_sha) VALUES (?, ?, ?, ?, ?)",
+                    [(ls.url, proj.id, rid, tid, sha) for rid, (tid, sha) in server.items()])
+        if res.adopted or res.server_duplicates:
+            log.warning("project %s: adopted %d tasks already on the server, %d duplicate tasks left alone",
+                        proj.id, res.adopted, res.server_duplicates)
+
+    new: list[tuple[str, dict[str, Any]]] = []
+    for rec in records:
+        assert rec.id is not None
+        task = build_task(rec, kind=proj.kind, audio=audio.get(rec.id) if proj.kind == "audio" else None)
+        res.with_audio += bool(proj.kind == "audio" and rec.id in audio)
+        sha = task["meta"]["data_sha"]
+        if rec.id not in known:
+            new.append((rec.id, task))
+        elif known[rec.id][1] != sha:
+            ls.update_task(known[rec.id][0], task)
+            store.con.execute(
+                "UPDATE review_tasks SET data_sha = ?, pushed_at = now()::TIMESTAMP "
+                "WHERE url = ? AND project_id = ? AND record_id = ?", [sha, ls.url, proj.id, rec.id])
+            res.updated += 1
+        else:
+            res.unchanged += 1
+
+    for start in range(0, len(new), chunk_size):
+        chunk = new[start:start + chunk_size]
+        task_ids = ls.import_tasks(proj.id, [t for _, t in chunk])
+        with store.transaction() as con:
+            con.executemany(
+                "INSERT INTO review_tasks (url, project_id, record_id, task_id, data_sha) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (url, project_id, record_id) DO UPDATE SET task_id = excluded.task_id, "
+                "data_sha = excluded.data_sha",
+                [(ls.url, proj.id, rid, tid, t["meta"]["data_sha"]) for (rid, t), tid in zip(chunk, task_ids, strict=True)])
+        res.imported += len(chunk)
+        if on_chunk is not None:
+            on_chunk(res.imported)
+    return res
