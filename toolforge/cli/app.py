@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "toolforge.cli.tools",     # tools list|show|validate|from-python
     "toolforge.cli.review",    # review serve|push|pull|status
     "toolforge.cli.export",    # export, push
+    "toolforge.cli.eval",      # eval (score models, BFCL)
 ]
 
 

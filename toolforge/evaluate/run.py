@@ -1,0 +1,217 @@
+"""One eval: references + predictions (given, or generated with ``--model``) -> metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from toolforge.errors import InputError, UsageError
+from toolforge.evaluate.score import MatchMode
+
+log = logging.getLogger(__name__)
+
+
+class EvalConfig(BaseModel):
+    """What ``toolforge eval`` was asked to do (stored with the results)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    references: Path | None = None       # a records file, or BFCL question files/folder with bfcl=True
+    split: str | None = None             # a split of the store (--db)
+    db: Path | None = None
+    predictions: Path | None = None
+    model: str | None = None             # teacher spec that generates the predictions
+    family: str | None = None            # parser for raw outputs
+    match: MatchMode = "exact"
+    first_turn_only: bool = False
+    allow_missing: bool = False
+    bfcl: bool = False
+    categories: list[str] | None = None  # BFCL categories to score
+    include_inconsistent: bool = False
+    limit: int | None = None             # score only the first N references (with --model)
+    out: Path | None = None              # folder for predictions.jsonl, results.json, turns.jsonl
+    temperature: float = 0.0
+    max_tokens: int = 512
+    seed: int | None = 0
+    concurrency: int = 4
+
+    @model_validator(mode="after")
+    def _check(self) -> EvalConfig:
+        if (self.references is None) == (self.split is None):
+            raise ValueError("give exactly one of --references FILE and --split NAME")
+        if (self.predictions is None) == (self.model is None):
+            raise ValueError("give exactly one of --predictions FILE and --model SPEC")
+        if self.bfcl and self.split:
+            raise ValueError("--bfcl reads BFCL files: use --references with the question files")
+        if self.model and self.out is None:
+            raise ValueError("--model needs --out DIR (the predictions file is written there)")
+        return self
+
+
+def _family_parser(family: str | None) -> Any:
+    from toolforge.evaluate.predictions import get_family_parser
+
+    return get_family_parser(family)
+
+
+def _load_records(cfg: EvalConfig) -> list[tuple[str, Any]]:
+    from toolforge.evaluate.references import load_reference_records
+
+    if cfg.references is not None:
+        records = load_reference_records(cfg.references)
+    else:
+        records = split_records(cfg.db, str(cfg.split))
+    return records[: cfg.limit] if cfg.limit else records
+
+
+def split_records(db: Path | None, split: str) -> list[tuple[str, Any]]:
+    """Records of one split of the store, as the exporter assigns them."""
+    from toolforge.store import open_store
+
+    if db is None:
+        raise UsageError("--split reads the store: pass --db")
+    try:
+        from toolforge.export.splits import split_records as export_split_records  # type: ignore[import-not-found]
+    except ImportError:
+        raise UsageError("splits of the store are not available in this install",
+                         hint="export the split (toolforge export) and pass --references FILE") from None
+    with open_store(db, read_only=True) as store:
+        recs = export_split_records(store, split)
+    if not recs:
+        raise InputError(f"split {split!r} of {db} holds no records")
+    return [(str(r.id), r) for r in recs]
+
+
+def _write_outputs(out: Path, result: dict[str, Any], turns: list[dict[str, Any]]) -> None:
+    from toolforge.io.jsonl import write_jsonl
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    write_jsonl(out / "turns.jsonl", turns)
+
+
+def run_eval(cfg: EvalConfig) -> dict[str, Any]:
+    """Score (after generating, with ``model``) and return the results dict."""
+    from toolforge.evaluate.predictions import load_predictions
+
+    parser = _family_parser(cfg.family)  # unknown family: fail before any work
+    if cfg.bfcl:
+        return _run_bfcl(cfg, parser)
+    from toolforge.evaluate.predict import PredictTask, generate_predictions
+    from toolforge.evaluate.predictions import resolve
+    from toolforge.evaluate.references import align, all_assistant_turns, turns_from_records
+    from toolforge.evaluate.score import aggregate, score_turn
+
+    records = _load_records(cfg)
+    turns = turns_from_records(records, first_turn_only=cfg.first_turn_only)
+    if cfg.model:
+        assert cfg.out is not None
+        tasks = [PredictTask(t.id, t.turn, t.context, t.tools) for t in turns]
+        lines = generate_predictions(cfg.model, tasks, temperature=cfg.temperature, max_tokens=cfg.max_tokens,
+                                     seed=cfg.seed, concurrency=cfg.concurrency)
+        from toolforge.io.jsonl import write_jsonl
+
+        cfg.out.mkdir(parents=True, exist_ok=True)
+        pred_path = cfg.out / "predictions.jsonl"
+        write_jsonl(pred_path, lines)
+    else:
+        assert cfg.predictions is not None
+        pred_path = cfg.predictions
+    preds = load_predictions(pred_path)
+    pairs, line_up = align(turns, preds, allow_missing=cfg.allow_missing, known_turns=all_assistant_turns(records))
+    scores = [score_turn(t, resolve(p, parser), mode=cfg.match, missing=p is None) for t, p in pairs]
+    result: dict[str, Any] = {"kind": "records", **aggregate(scores)}
+    result["config"] = _config_summary(cfg, pred_path)
+    result["config"]["ignored_predictions"] = line_up["ignored"]
+    if cfg.out:
+        _write_outputs(cfg.out, result, [s.to_dict() for s in scores])
+    return result
+
+
+def _run_bfcl(cfg: EvalConfig, parser: Any) -> dict[str, Any]:
+    from toolforge.evaluate.bfcl import load_bfcl, score_bfcl
+    from toolforge.evaluate.predict import PredictTask, generate_predictions
+    from toolforge.evaluate.predictions import load_predictions, resolve
+    from toolforge.validate.dialect import bfcl_function_to_tool
+
+    assert cfg.references is not None
+    entries = load_bfcl([cfg.references], categories=cfg.categories)
+    if cfg.limit:
+        entries = entries[: cfg.limit]
+    if cfg.model:
+        assert cfg.out is not None
+        tasks = [PredictTask(e.id, None, e.messages, [bfcl_function_to_tool(f) for f in e.functions]) for e in entries]
+        lines = generate_predictions(cfg.model, tasks, temperature=cfg.temperature, max_tokens=cfg.max_tokens,
+                                     seed=cfg.seed, concurrency=cfg.concurrency)
+        from toolforge.io.jsonl import write_jsonl
+
+        cfg.out.mkdir(parents=True, exist_ok=True)
+        pred_path = cfg.out / "predictions.jsonl"
+        write_jsonl(pred_path, lines)
+    else:
+        assert cfg.predictions is not None
+        pred_path = cfg.predictions
+    preds = load_predictions(pred_path)
+    by_id = {e.id: e for e in entries}
+    found: dict[str, Any] = {}
+    problems: list[str] = []
+    ignored = 0
+    for p in preds:
+        if p.id not in by_id and cfg.categories and _category_or_none(p.id) not in cfg.categories:
+            ignored += 1  # an entry of a category not asked for
+        elif p.id not in by_id:
+            problems.append(f"line {p.line}: no BFCL entry with id {p.id!r}")
+        elif p.id in found:
+            problems.append(f"line {p.line}: a second prediction for {p.id!r}")
+        else:
+            found[p.id] = p
+    missing = [e.id for e in entries if e.id not in found]
+    if missing and not cfg.allow_missing:
+        problems.append(f"{len(missing)} of {len(entries)} BFCL entries have no prediction (first: {missing[0]!r})")
+    if problems:
+        more = f" ({len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise InputError(f"predictions do not line up with the BFCL references: {problems[0]}{more}",
+                         hint="--category limits the references; --allow-missing scores absent predictions as empty")
+    resolved = {rid: resolve(p, parser) for rid, p in found.items()}
+    result = score_bfcl(entries, resolved, include_inconsistent=cfg.include_inconsistent, missing=missing)
+    result["config"] = _config_summary(cfg, pred_path)
+    result["config"]["ignored_predictions"] = ignored
+    if cfg.out:
+        failures = result["failures"]
+        _write_outputs(cfg.out, {k: v for k, v in result.items() if k != "failures"}, failures)
+    return result
+
+
+def _category_or_none(entry_id: str) -> str | None:
+    from toolforge.evaluate.bfcl import category_of
+
+    try:
+        return category_of(entry_id)
+    except InputError:
+        return None
+
+
+def _config_summary(cfg: EvalConfig, pred_path: Path) -> dict[str, Any]:
+    data = cfg.model_dump(mode="json", exclude_none=True)
+    data["predictions"] = str(pred_path)
+    return data
+
+
+def load_result(path: str | Path) -> dict[str, Any]:
+    """An eval result written by ``toolforge eval --out`` (results.json) or ``--json``."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "results.json"
+    if not p.exists():
+        raise InputError(f"file not found: {p}")
+    try:
+        data = json.loads(p.read_text())
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{p}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict) or data.get("kind") not in ("records", "bfcl") or "overall" not in data:
+        raise InputError(f"{p}: not a toolforge eval result", hint="use the results.json that `toolforge eval --out` writes")
+    return data
