@@ -1,0 +1,61 @@
+"""`toolforge dedup`: mark exact, near and semantic duplicates, or records too close to an eval set."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json, stdout_console
+
+
+def register(app: typer.Typer) -> None:
+    app.command("dedup")(dedup_cmd)
+
+
+def dedup_cmd(
+    method: Annotated[str, typer.Option("--method", "-m", help="exact, near (MinHash + LSH) or semantic (embeddings).")] = "exact",
+    threshold: Annotated[Optional[float], typer.Option(help="near: Jaccard (default 0.8); semantic: cosine (default 0.92); in (0, 1].")] = None,
+    against: Annotated[Optional[str], typer.Option("--against", help="Decontaminate: mark records too close to this eval file or folder (e.g. ../shared/bfcl).")] = None,
+    ngram: Annotated[Optional[int], typer.Option(help="near: shingles are word n-grams of length 1..N (default 1).")] = None,
+    num_perm: Annotated[Optional[int], typer.Option("--num-perm", help="near: MinHash permutations (default 64).")] = None,
+    engine: Annotated[Optional[str], typer.Option(help="near: duckdb (default, faster) or datasketch.")] = None,
+    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", help="Only these scenarios.")] = None,
+    status: Annotated[str, typer.Option(help="Only records with this status (any, valid, curated, ...).")] = "any",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be marked; write nothing.")] = False,
+    db: DbOption = default_db(),
+    as_json: JsonOption = False,
+) -> None:
+    """Find duplicates; keep one record per cluster and mark the others (nothing is deleted)."""
+    from toolforge.dedup import make_config, run_dedup
+    from toolforge.store import open_store
+
+    cfg = make_config(method=method, threshold=threshold, against=against, ngram=ngram, num_perm=num_perm,
+                      engine=engine, scenarios=scenario, status=status, dry_run=dry_run)
+    if cfg.method == "semantic":
+        from toolforge.dedup.semantic import model_dir
+
+        model_dir()  # a missing extra fails before the store is opened
+    with open_store(db) as store:
+        result = run_dedup(store, cfg)
+    data = result.to_dict()
+    if as_json:
+        print_json(data)
+        return
+    verb = "would mark" if cfg.dry_run else "marked"
+    if result.against:
+        info(f"{result.method} decontamination against {result.against} ({result.reference_items} items): "
+             f"{verb} {result.marked} of {result.records} records")
+    else:
+        info(f"{result.method} dedup: {result.records} records, {result.clusters} clusters, {verb} {result.marked} "
+             f"duplicates ({result.seconds:.2f} s)")
+    if result.largest:
+        from rich.table import Table
+
+        table = Table(title="closest matches" if result.against else "largest clusters")
+        cols = list(result.largest[0])
+        for c in cols:
+            table.add_column(c, no_wrap=True)
+        for row in result.largest:
+            table.add_row(*(str(row[c]) for c in cols))
+        stdout_console().print(table)
