@@ -1,0 +1,88 @@
+"""Audio plumbing: mono float, resampling with soxr, trimming, padding, writing with soundfile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+FORMATS = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16")}
+SAMPLE_RATES = (16000, 22050, 24000, 44100, 48000)
+
+
+def mono(samples: np.ndarray) -> np.ndarray:
+    x = np.asarray(samples, dtype=np.float32)
+    if x.ndim == 2:
+        x = x.mean(axis=1)
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def resample(samples: np.ndarray, in_rate: int, out_rate: int) -> np.ndarray:
+    """Resample with soxr (high quality); a no-op when the rates match."""
+    x = mono(samples)
+    if in_rate == out_rate or len(x) == 0:
+        return x
+    import soxr
+
+    return np.asarray(soxr.resample(x, in_rate, out_rate, quality="HQ"), dtype=np.float32)
+
+
+def frame_db(samples: np.ndarray, rate: int, frame_ms: float = 10.0) -> np.ndarray:
+    """RMS level of consecutive frames, in dBFS (silence is about -100)."""
+    n = max(1, int(rate * frame_ms / 1000))
+    if len(samples) == 0:
+        return np.zeros(0)
+    usable = len(samples) - len(samples) % n
+    if usable == 0:  # shorter than one frame: one (short) frame
+        usable, n = len(samples), len(samples)
+    frames = samples[:usable].reshape(-1, n).astype(np.float64)
+    rms = np.sqrt(np.mean(frames**2, axis=1))
+    return 20 * np.log10(np.maximum(rms, 1e-5))
+
+
+def trim(samples: np.ndarray, rate: int, *, threshold_db: float = -55.0, keep_ms: float = 30.0) -> np.ndarray:
+    """Cut leading/trailing silence (frames under ``threshold_db``), keeping ``keep_ms`` of margin."""
+    if len(samples) == 0:
+        return samples
+    db = frame_db(samples, rate)
+    loud = np.flatnonzero(db > threshold_db)
+    if len(loud) == 0:
+        return samples
+    n = max(1, int(rate * 0.010))
+    keep = int(rate * keep_ms / 1000)
+    start = max(0, int(loud[0]) * n - keep)
+    end = min(len(samples), (int(loud[-1]) + 1) * n + keep)
+    return samples[start:end]
+
+
+def pad(samples: np.ndarray, rate: int, lead_ms: float, trail_ms: float) -> np.ndarray:
+    lead = np.zeros(int(rate * lead_ms / 1000), dtype=np.float32)
+    trail = np.zeros(int(rate * trail_ms / 1000), dtype=np.float32)
+    return np.concatenate([lead, samples.astype(np.float32), trail])
+
+
+def prepare(samples: np.ndarray, in_rate: int, out_rate: int, *, pad_ms: tuple[float, float] = (150.0, 200.0),
+            trim_silence: bool = True) -> np.ndarray:
+    """Engine output -> what is written: mono, trimmed, resampled, padded, never above full scale."""
+    x = mono(samples)
+    if trim_silence:
+        x = trim(x, in_rate)
+    x = resample(x, in_rate, out_rate)
+    peak = float(np.max(np.abs(x))) if len(x) else 0.0
+    if peak > 1.0:  # resampling can overshoot full-scale (e.g. Piper's peak-normalised output)
+        x = x / peak
+    return pad(x, out_rate, *pad_ms)
+
+
+def write_audio(path: Path, samples: np.ndarray, rate: int, fmt: str = "wav") -> None:
+    import soundfile as sf
+
+    major, subtype = FORMATS[fmt]
+    sf.write(str(path), np.clip(samples, -1.0, 1.0), rate, format=major, subtype=subtype)
+
+
+def read_audio(path: Path) -> tuple[np.ndarray, int]:
+    import soundfile as sf
+
+    data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    return mono(data), int(rate)

@@ -1,0 +1,145 @@
+"""espeak-ng driven as a subprocess (the default engine).
+
+One ``espeak-ng --stdout`` process per utterance, text on stdin (so text that
+starts with ``-`` is never read as an option), WAV read from stdout. The
+output depends only on the text and the options, so it is deterministic and
+safe to run in parallel processes. Voices are espeak voice names or language
+codes, optionally with a ``+variant`` (``en-gb+f3``); rate is words per
+minute (80-450), pitch 0-99.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from toolforge.audio.engines import Speech
+from toolforge.audio.voices import VoicePlan, VoiceSpec
+from toolforge.errors import MissingExtraError, ToolforgeError, UsageError
+
+BINARY = "espeak-ng"
+DEFAULT_VOICES = ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-us-nyc",
+                  "en-gb-x-gbclan", "en-gb-x-gbcwmd"]
+DEFAULT_VARIANTS = ["", "m1", "m2", "m3", "m4", "m7", "f1", "f2", "f3", "f4", "f5"]
+DEFAULT_RATE = (140.0, 185.0)
+DEFAULT_PITCH = (30.0, 70.0)
+
+
+class EspeakFailed(ToolforgeError):
+    """espeak-ng exited with an error for one utterance."""
+
+
+def check() -> None:
+    if shutil.which(BINARY) is None:
+        raise MissingExtraError("the espeak-ng program", apt="espeak-ng")
+
+
+@functools.lru_cache(maxsize=1)
+def _data_dir() -> Path | None:
+    out = subprocess.run([BINARY, "--version"], capture_output=True, text=True, timeout=30).stdout
+    m = re.search(r"Data at:\s*(\S.*)$", out.strip())
+    return Path(m.group(1).strip()) if m else None
+
+
+@functools.lru_cache(maxsize=1)
+def _voice_names() -> frozenset[str]:
+    """Language codes, voice names and file names of the installed (non-mbrola) voices."""
+    out = subprocess.run([BINARY, "--voices"], capture_output=True, text=True, timeout=30).stdout
+    names: set[str] = set()
+    for line in out.splitlines()[1:]:
+        cols = line.split()
+        if len(cols) < 5:
+            continue
+        lang, name, file = cols[1], cols[3], cols[4]
+        if file.startswith("mb/") and shutil.which("mbrola") is None:
+            continue
+        names.update({lang, name.lower(), file.split("/")[-1].lower(), file.lower()})
+    return frozenset(names)
+
+
+@functools.lru_cache(maxsize=1)
+def _variants() -> frozenset[str]:
+    data = _data_dir()
+    folder = data / "voices" / "!v" if data else None
+    if folder is None or not folder.is_dir():
+        return frozenset()
+    return frozenset(p.name for p in folder.iterdir())
+
+
+def _wav_samples(data: bytes) -> tuple[np.ndarray, int]:
+    """Samples of espeak's streamed 16-bit mono WAV (its size fields are placeholders)."""
+    if len(data) < 44 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise EspeakFailed("espeak-ng did not write a WAV stream")
+    rate = int.from_bytes(data[24:28], "little")
+    pos = data.find(b"data", 12)
+    if pos < 0:
+        raise EspeakFailed("espeak-ng wrote a WAV stream without a data chunk")
+    pcm = data[pos + 8:]
+    pcm = pcm[: len(pcm) - len(pcm) % 2]
+    return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0, rate
+
+
+class EspeakEngine:
+    name = "espeak"
+    deterministic = True
+    parallel_safe = True
+
+    def __init__(self, *, timeout_s: float = 120.0) -> None:
+        self.timeout_s = timeout_s
+
+    def voices(self) -> list[str]:
+        return sorted(_voice_names())
+
+    def variants(self) -> list[str]:
+        return sorted(_variants())
+
+    def default_plan(self, seed: int = 0) -> VoicePlan:
+        installed = _voice_names()
+        voices = [v for v in DEFAULT_VOICES if v in installed] or ["en"]
+        variants = [v for v in DEFAULT_VARIANTS if v == "" or v in _variants()]
+        return VoicePlan(voices=voices, variants=variants, rate=DEFAULT_RATE, pitch=DEFAULT_PITCH,
+                         assistant_voice=VoiceSpec(voice="en-us", rate=165.0, pitch=50.0), seed=seed)
+
+    def check_voice(self, spec: VoiceSpec) -> None:
+        base, _, variant = spec.voice.partition("+")
+        if base.lower() not in _voice_names() and base not in _voice_names():
+            raise UsageError(f"unknown espeak voice {base!r}",
+                             hint="list them with `espeak-ng --voices`, e.g. en-us, en-gb, en-gb-scotland")
+        if variant and variant not in _variants():
+            raise UsageError(f"unknown espeak variant {variant!r}",
+                             hint="list them with `espeak-ng --voices=variant`, e.g. m3, f2, klatt")
+        if spec.rate is not None and not 80 <= spec.rate <= 450:
+            raise UsageError(f"espeak rate {spec.rate:g} is outside 80-450 words per minute")
+        if spec.pitch is not None and not 0 <= spec.pitch <= 99:
+            raise UsageError(f"espeak pitch {spec.pitch:g} is outside 0-99")
+
+    def command(self, spec: VoiceSpec) -> list[str]:
+        cmd = [BINARY, "-b", "1", "-v", spec.voice, "--stdout"]
+        if spec.rate is not None:
+            cmd += ["-s", str(round(spec.rate))]
+        if spec.pitch is not None:
+            cmd += ["-p", str(round(spec.pitch))]
+        return cmd
+
+    def synthesize(self, text: str, spec: VoiceSpec) -> Speech:
+        try:
+            proc = subprocess.run(self.command(spec), input=text.encode("utf-8"), capture_output=True,
+                                  timeout=self.timeout_s, check=False)
+        except subprocess.TimeoutExpired:
+            raise EspeakFailed(f"espeak-ng took longer than {self.timeout_s:g} s") from None
+        if proc.returncode != 0:
+            err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise EspeakFailed(f"espeak-ng failed ({proc.returncode}): {err[0] if err else 'no message'}")
+        samples, rate = _wav_samples(proc.stdout)
+        return Speech(samples=samples, sample_rate=rate)
+
+    def close(self) -> None:
+        pass
+
+
+ENGINE_CLASS = EspeakEngine

@@ -1,0 +1,133 @@
+"""The ``audio`` table (migration m0400_audio) and the audio folder next to the store.
+
+Audio files live under :func:`audio_root` (``<store folder>/<store stem>-audio/``);
+the table holds paths relative to it, so the store and its audio folder can be
+moved together. Other stages read rows with :func:`audio_rows` (each with an
+absolute ``abs_path``) and the voice distribution with :func:`voice_distribution`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from toolforge.store.db import Store
+
+COLUMNS = ("record_id", "turn", "role", "path", "engine", "voice", "rate", "pitch", "sample_rate",
+           "duration_s", "qc_ok", "qc", "text_sha", "params", "run_id")
+ISSUE_STAGE = "audio"
+
+
+def audio_root(store: Store | Path | str) -> Path:
+    """The folder that holds a store's audio files: ``<stem>-audio`` beside the store file."""
+    path = Path(store.path if hasattr(store, "path") else store)
+    return path.parent / f"{path.stem}-audio"
+
+
+def safe_stem(record_id: str) -> str:
+    """A file-name-safe form of a record id (``b2:ab12..`` -> ``b2_ab12..``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", record_id)
+
+
+def relative_path(record_id: str, turn: int, role: str, fmt: str) -> str:
+    """Where a turn's audio goes, relative to the audio root. Derived from id and turn only."""
+    stem = safe_stem(record_id)
+    return f"{stem[:5]}/{stem}/t{turn:03d}-{role}.{fmt}"
+
+
+def audio_rows(store: Store, record_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Rows of the audio table (``qc`` and ``params`` decoded), each with an absolute ``abs_path``."""
+    if not store.has_table("audio"):
+        return []
+    sql = f"SELECT {', '.join(COLUMNS)}, created_at FROM audio"
+    params: list[Any] = []
+    if record_ids is not None:
+        if not record_ids:
+            return []
+        store.con.execute("CREATE TEMP TABLE IF NOT EXISTS _audio_ids (id VARCHAR)")
+        store.con.execute("DELETE FROM _audio_ids")
+        store.con.executemany("INSERT INTO _audio_ids VALUES (?)", [(i,) for i in record_ids])
+        sql += " WHERE record_id IN (SELECT id FROM _audio_ids)"
+    sql += " ORDER BY record_id, turn"
+    rows = store._dicts(sql, params)
+    root = audio_root(store)
+    for row in rows:
+        row["qc"] = json.loads(row["qc"]) if isinstance(row["qc"], str) else row["qc"]
+        if isinstance(row.get("params"), str):
+            row["params"] = json.loads(row["params"])
+        row["abs_path"] = root / row["path"]
+    return rows
+
+
+def upsert_audio(store: Store, rows: Iterable[dict[str, Any]]) -> int:
+    """Insert or replace audio rows (keyed by record and turn) and their QC issues, in one transaction."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    values = []
+    for r in rows:
+        values.append(tuple(
+            json.dumps(r[c], ensure_ascii=False) if c in ("qc", "params") else r.get(c) for c in COLUMNS))
+    placeholders = ", ".join("?" for _ in COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c not in ("record_id", "turn"))
+    issue_rows = []
+    for r in rows:
+        for code, message in r.get("issues", []):
+            issue_rows.append((r["record_id"], ISSUE_STAGE, code, f"messages[{r['turn']}]", message, "error"))
+    with store.transaction() as con:
+        con.executemany(
+            f"INSERT INTO audio ({', '.join(COLUMNS)}) VALUES ({placeholders}) "
+            f"ON CONFLICT (record_id, turn) DO UPDATE SET {updates}, created_at = now()",
+            values,
+        )
+        con.executemany("DELETE FROM issues WHERE record_id = ? AND stage = ? AND path = ?",
+                        [(r["record_id"], ISSUE_STAGE, f"messages[{r['turn']}]") for r in rows])
+        if issue_rows:
+            con.executemany(
+                "INSERT INTO issues (record_id, stage, code, path, message, severity) VALUES (?, ?, ?, ?, ?, ?)",
+                issue_rows,
+            )
+    return len(rows)
+
+
+def record_text_issues(store: Store, problems: Sequence[tuple[str, int, str]]) -> None:
+    """Store 'nothing to speak' problems ``[(record_id, turn, message)]`` as audio issues."""
+    if not problems:
+        return
+    with store.transaction() as con:
+        con.executemany("DELETE FROM issues WHERE record_id = ? AND stage = ? AND path = ?",
+                        [(rid, ISSUE_STAGE, f"messages[{turn}]") for rid, turn, _ in problems])
+        con.executemany(
+            "INSERT INTO issues (record_id, stage, code, path, message, severity) VALUES (?, ?, ?, ?, ?, ?)",
+            [(rid, ISSUE_STAGE, "audio.no_text", f"messages[{turn}]", msg, "error") for rid, turn, msg in problems],
+        )
+
+
+def voice_distribution(store: Store) -> dict[str, Any]:
+    """How the stored audio spreads over engines, voices, rates and pitches (for `toolforge stats`)."""
+    if not store.has_table("audio"):
+        return {"files": 0}
+    con = store.con
+    total = con.execute("SELECT count(*), coalesce(sum(duration_s), 0), count(*) FILTER (WHERE NOT qc_ok) "
+                        "FROM audio").fetchone()
+    assert total is not None
+    by_voice = con.execute(
+        "SELECT engine, role, voice, count(*) AS n, round(sum(duration_s), 2) FROM audio "
+        "GROUP BY engine, role, voice ORDER BY n DESC, voice").fetchall()
+    ranges = con.execute(
+        "SELECT engine, role, min(rate), max(rate), round(avg(rate), 1), min(pitch), max(pitch), "
+        "round(avg(pitch), 1), count(DISTINCT voice) FROM audio GROUP BY engine, role ORDER BY engine, role"
+    ).fetchall()
+    return {
+        "files": int(total[0]),
+        "seconds": round(float(total[1]), 2),
+        "qc_failed": int(total[2]),
+        "voices": [{"engine": e, "role": ro, "voice": v, "files": int(n), "seconds": float(s)}
+                   for e, ro, v, n, s in by_voice],
+        "ranges": [{"engine": e, "role": ro, "rate": [a, b], "rate_mean": m, "pitch": [c, d], "pitch_mean": pm,
+                    "distinct_voices": int(k)} for e, ro, a, b, m, c, d, pm, k in ranges],
+    }
