@@ -56,10 +56,16 @@ class Store:
                 f"cannot open store {self.path}: {first}",
                 hint="check that it is a toolforge .duckdb file and no other process is writing to it",
             ) from None
-        if not read_only:
-            self.migrate()
-        else:
-            self._check_migrated()
+        try:
+            if not read_only:
+                self.migrate()
+            else:
+                self._check_migrated()
+        except duckdb.Error as exc:  # a truncated or foreign file: one line, not a traceback
+            self.con.close()
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreError(f"cannot read store {self.path}: {first[:200]}",
+                             hint="the file is damaged or not a toolforge store") from None
 
     # -- lifecycle -----------------------------------------------------------------------
     def close(self) -> None:

@@ -1,0 +1,1 @@
+"""One module per pipeline stage: ``enabled(recipe)``, ``config(ctx)``, ``run(ctx) -> StageReport``."""

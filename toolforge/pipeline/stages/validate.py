@@ -1,0 +1,41 @@
+"""Stage 2: schema validation, then the execution check (``toolforge.validate.validate_store``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from toolforge.pipeline.runner import StageContext, StageReport
+from toolforge.pipeline.sections import ValidateSection
+
+
+def section(recipe: Any) -> ValidateSection:
+    return getattr(recipe, "validate", None) or ValidateSection()
+
+
+def enabled(recipe: Any) -> bool:
+    return True
+
+
+def config(ctx: StageContext) -> Any:
+    return section(ctx.recipe).model_dump()
+
+
+def run(ctx: StageContext) -> StageReport:
+    from toolforge.store.select import Selection
+    from toolforge.validate import validate_store
+
+    sec = section(ctx.recipe)
+    everything = Selection(status="any", include_duplicates=True, latest_revision=False)
+    schema = validate_store(ctx.store, everything, stage="schema", check_scenario=sec.check_scenario)
+    counts: dict[str, Any] = {"checked": schema.records, "schema_ok": schema.ok, "schema_failed": schema.failed,
+                              "codes": dict(schema.codes)}
+    if sec.execution:
+        # Only records that passed the schema checks reach the execution check.
+        ok_ids = ctx.store.select_ids(Selection(status="valid", include_duplicates=True, latest_revision=False))
+        exe = validate_store(ctx.store, Selection(ids=ok_ids, include_duplicates=True, latest_revision=False),
+                             stage="execution")
+        counts.update({"execution_ok": exe.ok, "execution_failed": exe.failed})
+        for code, n in exe.codes.items():
+            counts["codes"][code] = counts["codes"].get(code, 0) + n
+    counts["valid"] = len(ctx.store.select_ids(Selection(status="valid", include_duplicates=True)))
+    return StageReport(counts=counts)
