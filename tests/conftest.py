@@ -17,6 +17,7 @@ EXAMPLES = ROOT / "examples"
 
 pytest_plugins = [
     "tests.fixtures.core",
+    "tests.fixtures.labelstudio",
 ]
 
 

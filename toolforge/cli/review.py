@@ -34,11 +34,10 @@ def serve_cmd(
     db: DbOption = default_db(),
 ) -> None:
     """Run Label Studio (from .venv-labelstudio) on 127.0.0.1 with a generated admin and token."""
-    from toolforge.audio.store import audio_root
-    from toolforge.review.server import LabelStudioServer, default_data_dir, find_label_studio
+    from toolforge.review.server import LabelStudioServer, default_data_dir, find_label_studio, store_audio_root
 
     find_label_studio()  # a missing server fails here, with the fix
-    server = LabelStudioServer(data_dir or default_data_dir(db), files_root or audio_root(Path(db)), port=port)
+    server = LabelStudioServer(data_dir or default_data_dir(db), files_root or store_audio_root(Path(db)), port=port)
     creds = server.credentials
     info(f"Label Studio at {server.url} (data {server.data_dir}, local files {server.files_root})")
     info(f"log in as {creds['username']}; password and API token are in {server.data_dir.resolve()}/toolforge-credentials.json")

@@ -151,9 +151,9 @@ def push(store: Store, ls: LabelStudio, *, selection: Selection | None = None, u
         res.warnings.append(f"{len(audio)} records have audio but project {proj.id} has a text-only config; "
                             "push to a new --project to review them with audio")
     if proj.kind == "audio":
-        from toolforge.audio.store import audio_root
+        from toolforge.review.server import store_audio_root
 
-        root = Path(files_root).resolve() if files_root else audio_root(store).resolve()
+        root = Path(files_root).resolve() if files_root else store_audio_root(store.path).resolve()
         ls.ensure_local_storage(proj.id, str(root))
     store.con.execute(
         "INSERT INTO review_projects (url, project_id, title, config_kind, config_sha) VALUES (?, ?, ?, ?, ?) "

@@ -196,6 +196,15 @@ class LabelStudioServer:
         self.stop()
 
 
+def store_audio_root(db: Path) -> Path:
+    """The audio folder beside a store (the audio area's ``audio_root``: ``<store stem>-audio``)."""
+    try:
+        from toolforge.audio.store import audio_root
+    except ImportError:  # the audio stage is optional; its folder name is part of the store contract
+        return Path(db).parent / f"{Path(db).stem}-audio"
+    return audio_root(Path(db))
+
+
 def default_data_dir(db: Path) -> Path:
     """The server's data dir for a store: ``<store folder>/.labelstudio``."""
     return Path(db).resolve().parent / ".labelstudio"

@@ -1,0 +1,182 @@
+"""The review loop against a real Label Studio server: push, annotate as reviewers would, pull."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from toolforge.record import Record
+from toolforge.review import connect
+from toolforge.store import Selection, open_store
+
+pytestmark = pytest.mark.integration
+
+
+def validated_store(path, records):
+    from toolforge.validate import validate_store
+
+    with open_store(path) as st:
+        st.upsert_records(records, source="test")
+        validate_store(st)
+        assert len(st.select_ids(Selection(status="valid"))) == len(records)
+    return path
+
+
+def choice(value):
+    return {"from_name": "verdict", "to_name": "dialogue", "type": "choices", "value": {"choices": [value]}}
+
+
+def box(name, text):
+    return {"from_name": name, "to_name": "dialogue", "type": "textarea", "value": {"text": [text]}}
+
+
+def rating(n):
+    return {"from_name": "rating", "to_name": "dialogue", "type": "rating", "value": {"rating": n}}
+
+
+def server_tasks(ls, project_id):
+    return ls.export(project_id, all_tasks=True)
+
+
+@pytest.fixture
+def reviewers(labelstudio):
+    ls = connect(labelstudio.url, labelstudio.token)
+    tag = uuid.uuid4().hex[:6]
+    users = [ls.sdk.users.create(email=f"{name}-{tag}@example.org", username=f"{name}-{tag}",
+                                 password=uuid.uuid4().hex) for name in ("ana", "ben", "cleo")]
+    return ls, users
+
+
+def test_push_annotate_pull(labelstudio, reviewers, run_cli, tmp_path, sample_records):
+    ls, (ana, ben, cleo) = reviewers
+    db = validated_store(tmp_path / "store.duckdb", sample_records)
+    project = f"review-{uuid.uuid4().hex[:6]}"
+    env = labelstudio.env
+
+    first = run_cli("review", "push", "--db", db, "--project", project, "--json", env=env, check=True)
+    pushed = json.loads(first.stdout)
+    assert pushed["imported"] == len(sample_records) and pushed["config_kind"] == "text"
+    pid = pushed["project_id"]
+    again = json.loads(run_cli("review", "push", "--db", db, "--project", project, "--json", env=env,
+                               check=True).stdout)
+    assert again["project_id"] == pid and again["imported"] == 0 and again["unchanged"] == len(sample_records)
+    tasks = server_tasks(ls, pid)
+    assert len(tasks) == len(sample_records)
+    by_rid = {t["data"]["record_id"]: t for t in tasks}
+    assert all(t["meta"]["record_id"] == t["data"]["record_id"] for t in tasks)
+    assert set(by_rid) == {r.id for r in sample_records}
+
+    # The task is readable: who said what, the call as name(arguments), the pre-filled boxes.
+    weather = sample_records[0]
+    task = by_rid[weather.id]
+    texts = [line["text"] for line in task["data"]["dialogue"]]
+    assert 'get_weather(city="Oslo, Norway")' in texts
+    assert any(line["author"].startswith("tool result") for line in task["data"]["dialogue"])
+    full = ls.sdk.tasks.get(id=task["id"])
+    prefill = {r["from_name"]: r["value"]["text"][0] for r in full.predictions[0].result}
+    assert prefill["answer"] == weather.final_answer
+    assert json.loads(prefill["args_1"]) == {"city": "Oslo, Norway"}
+
+    rec = {r.scenario: r for r in sample_records if r.scenario != "single_tool"}
+    camera = sample_records[7]
+    ann = ls.sdk.annotations.create
+    # accept, boxes left as pre-filled (not an edit)
+    ann(id=by_rid[weather.id]["id"], completed_by=ana.id,
+        result=[choice("accept"), rating(5), box("answer", weather.final_answer + "  "),
+                box("args_1", '{ "city" : "Oslo, Norway" }')])
+    # reject with a note
+    ann(id=by_rid[rec["no_tool_needed"].id]["id"], completed_by=ana.id,
+        result=[choice("reject"), rating(1), box("notes", "answer is off topic")])
+    # accept with an edited final answer
+    ann(id=by_rid[rec["multi_tool_parallel"].id]["id"], completed_by=ben.id,
+        result=[choice("accept"), box("answer", "Lisbon: sunny, 19 °C. Reykjavik: colder.")])
+    # needs_fix with edited (valid) arguments of call 2
+    seq = rec["multi_tool_sequential"]
+    ann(id=by_rid[seq.id]["id"], completed_by=ben.id,
+        result=[choice("needs_fix"), box("args_2", '{"url": "https://duckdb.org/news/index.html"}')])
+    # accept with an invalid JSON edit
+    ann(id=by_rid[rec["reasoning_heavy"].id]["id"], completed_by=cleo.id,
+        result=[choice("accept"), box("args_1", '{"expression": "2500 * 1.04 ** 7", "precision": 2')])
+    # JSON that breaks the tool's schema (degrees must be an integer)
+    ann(id=by_rid[camera.id]["id"], completed_by=cleo.id,
+        result=[choice("accept"), box("args_1", '{"degrees": "twenty"}')])
+    # several annotators: a tie (accept vs reject) resolves to reject
+    err = rec["error_recovery"]
+    ann(id=by_rid[err.id]["id"], completed_by=ana.id, result=[choice("accept")])
+    ann(id=by_rid[err.id]["id"], completed_by=ben.id, result=[choice("reject")])
+    # majority accept (2 of 3), one of them with an edited answer that is applied
+    cms = rec["complex_multi_step"]
+    ann(id=by_rid[cms.id]["id"], completed_by=ana.id, result=[choice("accept")])
+    ann(id=by_rid[cms.id]["id"], completed_by=ben.id, result=[choice("accept"), box("answer", "Done: sent.")])
+    ann(id=by_rid[cms.id]["id"], completed_by=cleo.id, result=[choice("reject")])
+
+    res = json.loads(run_cli("review", "pull", "--db", db, "--project", project, "--json", env=env,
+                             check=True).stdout)
+    assert res["annotations"] == 11 and res["revisions"] == 3
+    assert res["verdicts"] == {"accept": 5, "reject": 2, "needs_fix": 1}
+    reasons = {e["record_id"]: e["reason"] for e in res["invalid_edits"]}
+    assert set(reasons) == {rec["reasoning_heavy"].id, camera.id}
+    assert "not valid JSON" in reasons[rec["reasoning_heavy"].id]
+    assert "degrees" in reasons[camera.id] and "schema" in reasons[camera.id]
+
+    with open_store(db, read_only=True) as st:
+        verdicts = dict(st.con.execute("SELECT record_id, verdict FROM review_verdicts").fetchall())
+        assert verdicts[weather.id] == "accept"
+        assert verdicts[rec["no_tool_needed"].id] == "reject"
+        assert verdicts[err.id] == "reject"
+        assert verdicts[cms.id] == "accept"
+        assert verdicts[rec["reasoning_heavy"].id] == "accept"
+        assert verdicts[seq.id] == "needs_fix"
+        # revisions: the original is kept, the edit is a child with the same verdict
+        revs = {p: Record.model_validate(json.loads(json.dumps(
+            {"tools": json.loads(t), "messages": json.loads(m), "scenario": s})))
+            for p, t, m, s in st.con.execute(
+                "SELECT parent_id, tools, messages, scenario FROM records WHERE source = 'review'").fetchall()}
+        assert set(revs) == {rec["multi_tool_parallel"].id, seq.id, cms.id}
+        assert revs[rec["multi_tool_parallel"].id].final_answer == "Lisbon: sunny, 19 °C. Reykjavik: colder."
+        assert revs[seq.id].calls[1].arguments == {"url": "https://duckdb.org/news/index.html"}
+        assert revs[seq.id].calls[0].arguments == seq.calls[0].arguments
+        assert revs[cms.id].final_answer == "Done: sent."
+        for parent, child in revs.items():
+            assert st.get_record(parent) is not None
+            assert verdicts[child.id] == verdicts[parent]
+        assert st.con.execute("SELECT revision FROM records WHERE parent_id = ?", [seq.id]).fetchone()[0] == 1
+        # no revision for the invalid edits or the unchanged pre-filled boxes
+        assert st.con.execute("SELECT count(*) FROM records WHERE parent_id IN (?, ?, ?)",
+                              [weather.id, rec["reasoning_heavy"].id, camera.id]).fetchone()[0] == 0
+        rows = st._dicts("SELECT annotator, choice, rating, notes, edit_status, edit_reason, annotated_at "
+                         "FROM review_annotations WHERE record_id = ?", [rec["no_tool_needed"].id])
+        assert rows[0]["annotator"] == ana.email and rows[0]["rating"] == 1
+        assert rows[0]["notes"] == "answer is off topic" and rows[0]["annotated_at"] is not None
+        cms_rows = {r["annotator"]: r for r in st._dicts(
+            "SELECT annotator, edit_status FROM review_annotations WHERE record_id = ?", [cms.id])}
+        assert cms_rows[ben.email]["edit_status"] == "applied"
+        # curated = accepted, latest revision: the edited record replaces its original
+        curated = set(st.select_ids(Selection(status="curated")))
+        assert revs[rec["multi_tool_parallel"].id].id in curated
+        assert rec["multi_tool_parallel"].id not in curated
+        assert weather.id in curated and rec["no_tool_needed"].id not in curated
+        n_records = st.count_records()
+
+    # pulling again changes nothing
+    res2 = json.loads(run_cli("review", "pull", "--db", db, "--project", project, "--json", env=env,
+                              check=True).stdout)
+    assert res2["revisions"] == 0 and res2["verdicts"] == res["verdicts"]
+    with open_store(db, read_only=True) as st:
+        assert st.count_records() == n_records
+        assert st.con.execute("SELECT count(*) FROM review_annotations").fetchone()[0] == 11
+
+    status = json.loads(run_cli("review", "status", "--db", db, "--json", check=True).stdout)
+    assert status["verdicts"] == {"accept": 5, "reject": 2, "needs_fix": 1}
+    assert status["annotators"][ana.email]["annotations"] == 4
+    assert status["annotators"][cleo.email]["accept"] == 2 and status["annotators"][cleo.email]["reject"] == 1
+    assert status["agreement"]["records_with_several"] == 2 and status["agreement"]["unanimous"] == 0
+    assert status["agreement"]["pairwise_agreement"] == pytest.approx(1 / 4)
+
+    # reviewed records are not pushed again by default; the project keeps one task per record
+    third = json.loads(run_cli("review", "push", "--db", db, "--project", project, "--json", env=env,
+                               check=True).stdout)
+    assert third["imported"] == 0 and third["selected"] == 0
+    assert len(server_tasks(ls, pid)) == len(sample_records)
