@@ -31,6 +31,7 @@ from toolforge.errors import ToolforgeError
 COMMAND_MODULES = [
     "toolforge.cli.data",      # import, list, show
     "toolforge.cli.tools",     # tools list|show|validate|from-python
+    "toolforge.cli.run",       # run RECIPE (whole pipeline)
     "toolforge.cli.tts",       # tts (paired audio)
     "toolforge.cli.dedup",     # dedup (exact, near, semantic, --against)
     "toolforge.cli.review",    # review serve|push|pull|status
@@ -70,11 +71,16 @@ class ToolforgeGroup(TyperGroup):
         except click_exc.ClickException as exc:
             _say_error(exc.format_message())
             sys.exit(exc.exit_code)
-        except (click_exc.Abort, KeyboardInterrupt):
+        except (getattr(click_exc, "Abort", KeyboardInterrupt), KeyboardInterrupt):  # vendored click has no Abort
             _echo("error: interrupted", err=True)
             sys.exit(130)
         except BrokenPipeError:
             sys.exit(1)
+        except Exception as exc:  # a damaged store read mid-command: one line, not a traceback
+            if not type(exc).__module__.startswith(("duckdb", "_duckdb")):
+                raise
+            _say_error(f"store error: {exc}", "the store file is damaged, or another process is writing to it")
+            sys.exit(2)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
