@@ -18,6 +18,7 @@ EXAMPLES = ROOT / "examples"
 pytest_plugins = [
     "tests.fixtures.core",
     "tests.fixtures.labelstudio",
+    "tests.fixtures.hub",
 ]
 
 
