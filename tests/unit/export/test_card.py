@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from huggingface_hub import DatasetCard
+
+from toolforge.export.splits import split_records
+from toolforge.hub.card import build_card, size_category
+from toolforge.store import Selection, open_store
+
+
+class _Issue:
+    code, path, message, severity = "bad", "messages", "broken", "error"
+
+
+def test_card_metadata_and_numbers(filled_db, sample_records):
+    with open_store(filled_db) as store:
+        bad = sample_records[0]
+        store.replace_issues("schema", [(r.id, [_Issue()] if r.id == bad.id else []) for r in sample_records])
+        dup = sample_records[1]
+        store.con.execute("INSERT INTO dedup_marks (record_id, method, cluster_id, kept_id) VALUES (?, 'exact', 'c1', ?)",
+                          [dup.id, sample_records[2].id])
+        store.con.execute("INSERT INTO review_verdicts (record_id, verdict) VALUES (?, 'accept'), (?, 'reject')",
+                          [sample_records[2].id, sample_records[3].id])
+        records = list(store.iter_records(Selection(status="curated")))
+        assert [r.id for r in records] == [sample_records[2].id]
+        splits = split_records(records, test_fraction=0.0)
+        text = build_card(store, splits, repo_id="me/tools", license="mit", language=["en", "fr"],
+                          selection=Selection(status="curated"))
+    card = DatasetCard(text)
+    assert card.data.license == "mit" and card.data.language == ["en", "fr"]
+    assert card.data.size_categories == ["n<1K"]
+    assert card.data.configs == [{"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*"}]}]
+    body = card.text
+    scen = sample_records[2].scenario
+    assert f"| {scen} | 1 | 100.0% | 100.0% | 100.0% |" in body
+    assert "| generated or imported | 8 |" in body
+    assert "| valid | 7 |" in body and "| valid, after dedup | 6 |" in body
+    assert "| accepted in review | 1 |" in body and "| in this dataset | 1 |" in body
+    for t in sample_records[2].tools:
+        assert f"`{t.function.name}`" in body
+    assert "load_dataset(\"me/tools\")" in body and "SFTTrainer" in body
+    assert "No teacher is recorded" in body
+
+
+def test_size_categories():
+    assert size_category(0) == "n<1K" and size_category(1000) == "1K<n<10K" and size_category(10**6) == "1M<n<10M"
