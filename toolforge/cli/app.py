@@ -37,6 +37,8 @@ COMMAND_MODULES = [
     "toolforge.cli.review",    # review serve|push|pull|status
     "toolforge.cli.export",    # export, push
     "toolforge.cli.eval",      # eval (score models, BFCL)
+    "toolforge.cli.validate",  # validate (issue codes, execution check, LLM judge)
+    "toolforge.cli.formats",   # render, parse (model-family chat formats)
 ]
 
 

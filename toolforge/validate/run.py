@@ -91,13 +91,15 @@ def validate_file(path: str | Path, *, check_scenario: bool = True, with_ids: bo
 
 
 def validate_store(store: Any, selection: Any = None, stage: str = "schema", *, check_scenario: bool = True,
-                   batch_size: int = 2000, **options: Any) -> Summary:
+                   batch_size: int = 2000, results: list[tuple[str, list[Issue]]] | None = None,
+                   **options: Any) -> Summary:
     """Validate the selected records of a store and write results with ``store.replace_issues``.
 
     ``stage`` is ``schema`` (structure, arguments, scenario), ``execution``
     (runs safe registered tools; see :mod:`toolforge.validate.execute`) or
     ``judge`` (needs ``teacher=`` a spec or a Teacher; see
-    :mod:`toolforge.validate.judge`).
+    :mod:`toolforge.validate.judge`). When ``results`` is a list, each
+    ``(record_id, issues)`` is appended to it as well.
     """
     if stage not in STAGES:
         raise UsageError(f"unknown validation stage {stage!r}", hint=f"choose one of: {', '.join(STAGES)}")
@@ -107,7 +109,7 @@ def validate_store(store: Any, selection: Any = None, stage: str = "schema", *, 
     if stage == "judge":
         from toolforge.validate.judge import judge_store
 
-        return judge_store(store, selection, **options)
+        return judge_store(store, selection, results=results, **options)
     if stage == "execution":
         from toolforge.validate.execute import ExecutionChecker
 
@@ -120,13 +122,19 @@ def validate_store(store: Any, selection: Any = None, stage: str = "schema", *, 
             return v.validate(rec)
 
     batch: list[tuple[str, list[Issue]]] = []
-    for rec in store.iter_records(selection):
-        issues = check(rec)
-        summary.add(issues)
-        batch.append((rec.id, issues))
-        if len(batch) >= batch_size:
+    try:
+        for rec in store.iter_records(selection):
+            issues = check(rec)
+            summary.add(issues)
+            batch.append((rec.id, issues))
+            if results is not None and issues:
+                results.append((rec.id, issues))
+            if len(batch) >= batch_size:
+                store.replace_issues(stage, batch)
+                batch = []
+        if batch:
             store.replace_issues(stage, batch)
-            batch = []
-    if batch:
-        store.replace_issues(stage, batch)
+    finally:
+        if stage == "execution":
+            checker.close()
     return summary
