@@ -39,7 +39,6 @@ def run_cmd(
     from toolforge.pipeline import PipelineOptions, run_pipeline
     from toolforge.pipeline.recipe_io import load_pipeline_recipe
     from toolforge.pipeline.runner import default_store_path
-    from toolforge.store import open_store
 
     try:
         options = PipelineOptions(from_stage=from_stage, until_stage=until_stage, continue_review=continue_review,
@@ -61,8 +60,7 @@ def run_cmd(
     store_path.parent.mkdir(parents=True, exist_ok=True)
     if options.out_dir is None and loaded.export_out is not None:
         options.out_dir = loaded.export_out
-    with open_store(store_path) as store:
-        result = run_pipeline(store, loaded.recipe, recipe_name=loaded.name, options=options, recipe_path=recipe)
+    result = run_pipeline(store_path, loaded.recipe, recipe_name=loaded.name, options=options, recipe_path=recipe)
     if as_json:
         print_json(result.to_dict())
     else:

@@ -45,13 +45,21 @@ class PipelineOptions(BaseModel):
 
 @dataclass
 class StageContext:
-    store: Store
+    """What a stage gets. The store is closed while a stage runs: libraries that take a
+    path (generation) open it themselves; others use ``with ctx.open() as store``."""
+
+    db: Path
     recipe: Any
     recipe_name: str
     recipe_path: Path | None
     options: PipelineOptions
     out_dir: Path
     previous: dict[str, state.StageRow] = field(default_factory=dict)
+
+    def open(self, *, read_only: bool = False) -> Any:
+        from toolforge.store import open_store
+
+        return open_store(self.db, read_only=read_only)
 
 
 @dataclass
@@ -109,19 +117,21 @@ def selected_stages(options: PipelineOptions) -> list[str]:
     return list(STAGES[lo:hi + 1])
 
 
-def run_pipeline(store: Store, recipe: Any, *, recipe_name: str, options: PipelineOptions | None = None,
+def run_pipeline(db: Path, recipe: Any, *, recipe_name: str, options: PipelineOptions | None = None,
                  recipe_path: Path | None = None, stages: dict[str, StageModule] | None = None) -> PipelineResult:
-    """Run the recipe's stages against ``store``; see the module docstring.
+    """Run the recipe's stages against the store at ``db``; see the module docstring.
 
     ``stages`` replaces the stage modules (unit tests of the runner's logic).
     """
     from toolforge.pipeline import STAGES
+    from toolforge.store import open_store
 
+    db = Path(db)
     options = options or PipelineOptions()
     selected = selected_stages(options)
-    out_dir = options.out_dir or store.path.parent / f"{store.path.stem}-export"
-    ctx = StageContext(store=store, recipe=recipe, recipe_name=recipe_name, recipe_path=recipe_path,
-                       options=options, out_dir=out_dir, previous=state.all_stages(store, recipe_name))
+    out_dir = options.out_dir or db.parent / f"{db.stem}-export"
+    ctx = StageContext(db=db, recipe=recipe, recipe_name=recipe_name, recipe_path=recipe_path,
+                       options=options, out_dir=out_dir)
     modules = stages or {name: stage_module(name) for name in STAGES}
     outcomes: list[StageOutcome] = []
     waiting = False
@@ -134,38 +144,44 @@ def run_pipeline(store: Store, recipe: Any, *, recipe_name: str, options: Pipeli
             outcomes.append(StageOutcome(name, "disabled"))
             continue
         sha = state.config_sha(mod.config(ctx))
-        row = state.get_stage(store, recipe_name, name)
-        if row and row.status == "done" and row.config_sha == sha and not options.force:
-            outcomes.append(StageOutcome(name, "skipped", row.counts))
-            continue
-        if row and row.status == "waiting" and row.config_sha == sha and not options.continue_review:
-            outcomes.append(StageOutcome(name, "waiting", row.counts))
-            waiting = True
-            continue
-        later = list(STAGES[i + 1:])
-        state.invalidate(store, recipe_name, later)
-        state.mark_running(store, recipe_name, name, sha)
+        with open_store(db) as store:
+            row = state.get_stage(store, recipe_name, name)
+            if row and row.status == "done" and row.config_sha == sha and not options.force:
+                outcomes.append(StageOutcome(name, "skipped", row.counts))
+                continue
+            if row and row.status == "waiting" and row.config_sha == sha and not options.continue_review:
+                outcomes.append(StageOutcome(name, "waiting", row.counts))
+                waiting = True
+                continue
+            state.invalidate(store, recipe_name, list(STAGES[i + 1:]))
+            state.mark_running(store, recipe_name, name, sha)
+            ctx.previous = state.all_stages(store, recipe_name)
         log.info("stage %s: running", name)
         t0 = time.monotonic()
-        ctx.previous = state.all_stages(store, recipe_name)
         try:
             report = mod.run(ctx)
-        except ToolforgeError as exc:
-            state.mark_failed(store, recipe_name, name, sha, exc.message)
-            raise
-        except Exception as exc:
-            state.mark_failed(store, recipe_name, name, sha, type(exc).__name__)
+        except BaseException as exc:
+            why = exc.message if isinstance(exc, ToolforgeError) else type(exc).__name__
+            with open_store(db) as store:
+                state.mark_failed(store, recipe_name, name, sha, why)
             raise
         seconds = time.monotonic() - t0
-        if report.waiting:
-            state.mark_waiting(store, recipe_name, name, sha, report.counts)
-            outcomes.append(StageOutcome(name, "waiting", report.counts, seconds))
-            waiting = True
-            continue
-        state.mark_done(store, recipe_name, name, sha, report.counts, run_id=report.run_id)
+        with open_store(db) as store:
+            if report.waiting:
+                state.mark_waiting(store, recipe_name, name, sha, report.counts)
+                outcomes.append(StageOutcome(name, "waiting", report.counts, seconds))
+                waiting = True
+                continue
+            state.mark_done(store, recipe_name, name, sha, report.counts, run_id=report.run_id)
         outcomes.append(StageOutcome(name, "ran", report.counts, seconds))
-    return PipelineResult(recipe=recipe_name, db=store.path, outcomes=outcomes,
-                          funnel=funnel(store, recipe_name, recipe, modules), waiting_for_review=waiting)
+        log.info("stage %s: done in %.1f s %s", name, seconds, _short(report.counts))
+    with open_store(db) as store:
+        figures = funnel(store, recipe_name, recipe, modules)
+    return PipelineResult(recipe=recipe_name, db=db, outcomes=outcomes, funnel=figures, waiting_for_review=waiting)
+
+
+def _short(counts: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in counts.items() if isinstance(v, (int, float, str)))
 
 
 def _count(store: Store, **sel: Any) -> int:

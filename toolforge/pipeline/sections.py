@@ -1,7 +1,7 @@
 """The recipe sections the pipeline reads after generation (all optional).
 
 They are plain pydantic models (``extra="forbid"``) that ``toolforge.recipe``
-includes as optional fields: ``validate``, ``dedup``, ``tts``, ``review``,
+includes as optional fields: ``validation``, ``dedup``, ``tts``, ``review``,
 ``export`` and ``push``. A missing section turns its stage off, except
 validation, which always runs (its defaults are the schema checks plus the
 execution check).
@@ -32,8 +32,9 @@ class TTSSection(_Section):
     engine: str = "espeak"
     voices: list[str] | None = None                # engine voice names; None = the engine's default pool
     roles: list[Literal["user", "assistant"]] = Field(default_factory=lambda: ["user", "assistant"])
-    sample_rate: int = Field(default=16000, ge=8000, le=48000)
+    sample_rate: int = Field(default=24000, ge=8000, le=48000)
     asr_check: bool = False
+    seed: int = 0
 
 
 class ReviewSection(_Section):

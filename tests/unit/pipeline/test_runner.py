@@ -38,8 +38,7 @@ def _mods(calls, **kw):
 
 
 def _run(db, mods, **opts):
-    with open_store(db) as store:
-        return run_pipeline(store, SimpleNamespace(), recipe_name="r", options=PipelineOptions(**opts), stages=mods)
+    return run_pipeline(db, SimpleNamespace(), recipe_name="r", options=PipelineOptions(**opts), stages=mods)
 
 
 def test_second_run_skips_everything(tmp_db):

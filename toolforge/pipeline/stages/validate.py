@@ -9,7 +9,7 @@ from toolforge.pipeline.sections import ValidateSection
 
 
 def section(recipe: Any) -> ValidateSection:
-    return getattr(recipe, "validate", None) or ValidateSection()
+    return getattr(recipe, "validation", None) or ValidateSection()
 
 
 def enabled(recipe: Any) -> bool:
@@ -21,21 +21,26 @@ def config(ctx: StageContext) -> Any:
 
 
 def run(ctx: StageContext) -> StageReport:
+    sec = section(ctx.recipe)
+    with ctx.open() as store:
+        return _run(store, sec)
+
+
+def _run(store: Any, sec: ValidateSection) -> StageReport:
     from toolforge.store.select import Selection
     from toolforge.validate import validate_store
 
-    sec = section(ctx.recipe)
     everything = Selection(status="any", include_duplicates=True, latest_revision=False)
-    schema = validate_store(ctx.store, everything, stage="schema", check_scenario=sec.check_scenario)
+    schema = validate_store(store, everything, stage="schema", check_scenario=sec.check_scenario)
     counts: dict[str, Any] = {"checked": schema.records, "schema_ok": schema.ok, "schema_failed": schema.failed,
                               "codes": dict(schema.codes)}
     if sec.execution:
         # Only records that passed the schema checks reach the execution check.
-        ok_ids = ctx.store.select_ids(Selection(status="valid", include_duplicates=True, latest_revision=False))
-        exe = validate_store(ctx.store, Selection(ids=ok_ids, include_duplicates=True, latest_revision=False),
+        ok_ids = store.select_ids(Selection(status="valid", include_duplicates=True, latest_revision=False))
+        exe = validate_store(store, Selection(ids=ok_ids, include_duplicates=True, latest_revision=False),
                              stage="execution")
         counts.update({"execution_ok": exe.ok, "execution_failed": exe.failed})
         for code, n in exe.codes.items():
             counts["codes"][code] = counts["codes"].get(code, 0) + n
-    counts["valid"] = len(ctx.store.select_ids(Selection(status="valid", include_duplicates=True)))
+    counts["valid"] = len(store.select_ids(Selection(status="valid", include_duplicates=True)))
     return StageReport(counts=counts)
