@@ -31,6 +31,7 @@ from toolforge.errors import ToolforgeError
 COMMAND_MODULES = [
     "toolforge.cli.data",      # import, list, show
     "toolforge.cli.tools",     # tools list|show|validate|from-python
+    "toolforge.cli.generate",  # generate, teachers
     "toolforge.cli.run",       # run RECIPE (whole pipeline)
     "toolforge.cli.tts",       # tts (paired audio)
     "toolforge.cli.dedup",     # dedup (exact, near, semantic, --against)

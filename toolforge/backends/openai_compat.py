@@ -1,0 +1,213 @@
+"""``openai:MODEL[@BASE_URL]``: any OpenAI-compatible chat completions server.
+
+Works with OpenAI, a vLLM or SGLang server, the llama.cpp server and Ollama.
+Request shaping (:func:`build_payload`) and response reading
+(:func:`parse_completion`) are pure functions; :class:`OpenAITeacher` is a thin
+httpx transport around them.
+
+Structured output dialects:
+
+- ``json_schema``: ``{"type": "json_schema", "json_schema": {"name", "schema", "strict"}}``
+  (OpenAI, vLLM, SGLang, Ollama).
+- ``json_object``: ``{"type": "json_object", "schema": ...}`` (the llama.cpp
+  server, which answers 500 to ``json_schema``).
+- ``none``: the schema is only described in the prompt.
+- ``auto`` (default): ``json_object`` when ``GET /models`` shows a llama.cpp
+  server, else ``json_schema``.
+
+API keys come only from the environment. The key named by ``api_key_env``
+(default ``OPENAI_API_KEY``) is sent to the official OpenAI endpoint; to a
+custom base URL it is sent only when ``api_key_env`` is given explicitly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from toolforge.backends.base import (
+    ChatRequest,
+    ChatResponse,
+    Dialect,
+    FatalBackendError,
+    TransientError,
+    parse_retry_after,
+)
+from toolforge.errors import BackendError, UsageError
+
+log = logging.getLogger(__name__)
+
+OPENAI_URL = "https://api.openai.com/v1"
+
+
+class OpenAIOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(min_length=1)
+    base_url: str = OPENAI_URL
+    dialect: Dialect = "auto"
+    api_key_env: str | None = None
+    timeout: float = Field(default=120.0, gt=0)
+    max_connections: int = Field(default=64, ge=1)
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+
+
+def parse_spec(rest: str) -> tuple[str, str | None]:
+    """``MODEL[@BASE_URL]`` -> (model, base_url or None)."""
+    model, sep, url = rest.partition("@")
+    if not model:
+        raise UsageError("openai: teacher needs a model name", hint="e.g. openai:gpt-4o-mini or openai:m@http://127.0.0.1:8000/v1")
+    if sep and not url.startswith(("http://", "https://")):
+        raise UsageError(f"base URL {url!r} must start with http:// or https://")
+    return model, (url.rstrip("/") if sep else None)
+
+
+def build_payload(req: ChatRequest, *, model: str, dialect: str, extra_body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON body of ``POST /chat/completions`` for a request, in a dialect."""
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": req.messages,
+        "temperature": req.temperature,
+        "max_tokens": req.max_tokens,
+    }
+    if req.seed is not None:
+        body["seed"] = req.seed
+    if req.tools:
+        body["tools"] = req.tools
+        if req.tool_choice is not None:
+            body["tool_choice"] = req.tool_choice
+    if req.response_schema is not None:
+        if dialect == "json_schema":
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "conversation", "schema": req.response_schema, "strict": False},
+            }
+        elif dialect == "json_object":
+            body["response_format"] = {"type": "json_object", "schema": req.response_schema}
+        elif dialect != "none":
+            raise UsageError(f"unknown structured-output dialect {dialect!r}")
+    if extra_body:
+        body.update(extra_body)
+    return body
+
+
+def parse_completion(data: Any) -> ChatResponse:
+    """Read a chat completion body; a malformed body is a TransientError (servers glitch)."""
+    try:
+        choice = data["choices"][0]
+        msg = choice.get("message") or {}
+    except (KeyError, IndexError, TypeError):
+        raise TransientError("bad_response", "completion has no choices[0].message") from None
+    calls = None
+    if msg.get("tool_calls"):
+        calls = []
+        for c in msg["tool_calls"]:
+            fn = c.get("function") or {}
+            args = fn.get("arguments")
+            if isinstance(args, str):
+                with contextlib.suppress(json.JSONDecodeError):  # left as text: the validator reports it
+                    args = json.loads(args) if args.strip() else {}
+            calls.append({"name": fn.get("name"), "arguments": args})
+    return ChatResponse(text=msg.get("content") or "", tool_calls=calls, finish_reason=choice.get("finish_reason"),
+                        usage=data.get("usage") or {})
+
+
+def detect_dialect(models_body: Any) -> str:
+    """``json_object`` for a llama.cpp server (Python or C++), else ``json_schema``."""
+    try:
+        owners = {str(m.get("owned_by", "")).lower() for m in models_body.get("data", [])}
+    except AttributeError:
+        return "json_schema"
+    return "json_object" if owners & {"me", "llamacpp", "llama.cpp"} else "json_schema"
+
+
+class OpenAITeacher:
+    supports_schema = True
+    supports_tools = True
+
+    def __init__(self, opts: OpenAIOptions, *, explicit_url: bool) -> None:
+        self.opts = opts
+        self.name = f"openai:{opts.model}" + (f"@{opts.base_url}" if explicit_url else "")
+        self.dialect: str = opts.dialect
+        key_env = opts.api_key_env or ("OPENAI_API_KEY" if not explicit_url else None)
+        self._key: SecretStr | None = None
+        if key_env:
+            value = os.environ.get(key_env)
+            if not value:
+                raise BackendError(f"the {key_env} environment variable is not set",
+                                   hint=f"export {key_env}=... (keys are read only from the environment)")
+            self._key = SecretStr(value)
+        self._client: httpx.AsyncClient | None = None
+
+    def _headers(self) -> dict[str, str]:
+        h = {"Content-Type": "application/json"}
+        if self._key is not None:
+            h["Authorization"] = f"Bearer {self._key.get_secret_value()}"
+        return h
+
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            n = self.opts.max_connections
+            self._client = httpx.AsyncClient(
+                base_url=self.opts.base_url, headers=self._headers(), timeout=self.opts.timeout,
+                limits=httpx.Limits(max_connections=n, max_keepalive_connections=n),
+            )
+        return self._client
+
+    async def check(self) -> None:
+        """Reach the server once (``GET /models``) and settle the dialect; BackendError if unreachable."""
+        try:
+            resp = await self.client().get("/models", timeout=min(self.opts.timeout, 10.0))
+        except httpx.HTTPError as exc:
+            raise BackendError(f"cannot reach teacher server {self.opts.base_url}: {type(exc).__name__}",
+                               hint="start the server or fix the base URL in the teacher spec") from None
+        if resp.status_code in (401, 403):
+            raise BackendError(f"teacher server {self.opts.base_url} refused the credentials (HTTP {resp.status_code})",
+                               hint="check the API key environment variable")
+        if self.dialect == "auto":
+            try:
+                self.dialect = detect_dialect(resp.json()) if resp.status_code == 200 else "json_schema"
+            except ValueError:
+                self.dialect = "json_schema"
+            log.info("teacher %s: structured output dialect %s", self.name, self.dialect)
+
+    async def chat(self, req: ChatRequest) -> ChatResponse:
+        dialect = "json_schema" if self.dialect == "auto" else self.dialect
+        body = build_payload(req, model=self.opts.model, dialect=dialect, extra_body=self.opts.extra_body)
+        try:
+            resp = await self.client().post("/chat/completions", content=json.dumps(body))
+        except httpx.TimeoutException:
+            raise TransientError("timeout", f"no answer within {self.opts.timeout:g}s") from None
+        except httpx.HTTPError as exc:
+            raise TransientError("connection", f"{type(exc).__name__}: {exc}") from None
+        status = resp.status_code
+        if status == 429 or status >= 500:
+            raise TransientError(f"http_{status}", f"HTTP {status}: {resp.text[:200]}",
+                                 retry_after=parse_retry_after(resp.headers.get("retry-after")))
+        if status >= 400:
+            raise FatalBackendError(f"teacher server answered HTTP {status}: {resp.text[:200]}",
+                                    hint="check the model name, the dialect (--dialect) and the request options")
+        try:
+            data = json.loads(resp.content)
+        except ValueError:
+            raise TransientError("bad_response", "response body is not JSON") from None
+        return parse_completion(data)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+
+def from_spec(rest: str, **options: Any) -> OpenAITeacher:
+    model, url = parse_spec(rest)
+    if url is not None:
+        options["base_url"] = url
+    opts = OpenAIOptions(model=model, **options)
+    return OpenAITeacher(opts, explicit_url=opts.base_url != OPENAI_URL)

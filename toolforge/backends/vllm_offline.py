@@ -1,0 +1,188 @@
+"""``vllm:MODEL``: vLLM's offline engine (``vllm.LLM``), batched, with structured outputs.
+
+Concurrent ``chat()`` calls are gathered into one batched ``LLM.chat(conversations,
+sampling_params=[...])`` call (up to ``batch_size`` requests, or whatever arrived
+within ``batch_wait_ms``), run in a worker thread. Each request's schema goes in
+its own ``SamplingParams``:
+
+- vLLM >= 0.10: ``SamplingParams(structured_outputs=StructuredOutputsParams(json=schema))``
+- older vLLM:  ``SamplingParams(guided_decoding=GuidedDecodingParams(json=schema))``
+
+Request shaping (:func:`sampling_kwargs`, :func:`make_sampling_params`) is pure
+and unit-tested with a stand-in ``vllm`` namespace; a real run needs a GPU.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from toolforge.backends.base import ChatRequest, ChatResponse, FatalBackendError
+from toolforge.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+
+class VLLMOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    batch_size: int = Field(default=256, ge=1)
+    batch_wait_ms: float = Field(default=20.0, ge=0)
+    tensor_parallel_size: int = Field(default=1, ge=1)
+    gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1)
+    max_model_len: int | None = None
+    dtype: str = "auto"
+    engine_args: dict[str, Any] = Field(default_factory=dict)
+
+
+def sampling_kwargs(req: ChatRequest) -> dict[str, Any]:
+    """Plain sampling settings for one request (no vLLM import)."""
+    kw: dict[str, Any] = {"temperature": req.temperature, "max_tokens": req.max_tokens}
+    if req.seed is not None:
+        kw["seed"] = req.seed
+    return kw
+
+
+def make_sampling_params(req: ChatRequest, api: Any) -> Any:
+    """A ``SamplingParams`` for one request; ``api`` is the ``vllm`` module (or a stand-in).
+
+    Uses ``StructuredOutputsParams`` when this vLLM has it (current API), else
+    ``GuidedDecodingParams`` (before 0.10).
+    """
+    kw = sampling_kwargs(req)
+    if req.response_schema is not None:
+        so_cls = getattr(api, "StructuredOutputsParams", None)
+        if so_cls is not None:
+            kw["structured_outputs"] = so_cls(json=req.response_schema)
+        else:
+            gd_cls = getattr(api, "GuidedDecodingParams", None)
+            if gd_cls is None:
+                raise FatalBackendError("this vLLM has neither StructuredOutputsParams nor GuidedDecodingParams")
+            kw["guided_decoding"] = gd_cls(json=req.response_schema)
+    return api.SamplingParams(**kw)
+
+
+def _vllm_api() -> Any:
+    import types
+
+    import vllm
+
+    api = types.SimpleNamespace(SamplingParams=vllm.SamplingParams)
+    try:
+        from vllm.sampling_params import StructuredOutputsParams
+
+        api.StructuredOutputsParams = StructuredOutputsParams
+    except ImportError:
+        from vllm.sampling_params import GuidedDecodingParams
+
+        api.GuidedDecodingParams = GuidedDecodingParams
+    return api
+
+
+def read_output(out: Any) -> ChatResponse:
+    """A ``RequestOutput`` -> ChatResponse (first completion)."""
+    comp = out.outputs[0]
+    usage = {"prompt_tokens": len(getattr(out, "prompt_token_ids", None) or []),
+             "completion_tokens": len(getattr(comp, "token_ids", None) or [])}
+    return ChatResponse(text=comp.text or "", finish_reason=getattr(comp, "finish_reason", None), usage=usage)
+
+
+class VLLMTeacher:
+    supports_schema = True
+    supports_tools = False
+
+    def __init__(self, model: str, opts: VLLMOptions, *, llm_factory: Callable[[], Any] | None = None,
+                 api: Any = None) -> None:
+        self.model = model
+        self.opts = opts
+        self.name = f"vllm:{model}"
+        self._factory = llm_factory or self._default_factory
+        self._api = api
+        self._llm: Any = None
+        self._queue: asyncio.Queue[tuple[ChatRequest, asyncio.Future[ChatResponse]]] | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self.batches: list[int] = []  # sizes of the batches sent (for tests and logs)
+
+    def _default_factory(self) -> Any:
+        from vllm import LLM
+
+        kw: dict[str, Any] = {"model": self.model, "tensor_parallel_size": self.opts.tensor_parallel_size,
+                              "gpu_memory_utilization": self.opts.gpu_memory_utilization, "dtype": self.opts.dtype}
+        if self.opts.max_model_len:
+            kw["max_model_len"] = self.opts.max_model_len
+        kw.update(self.opts.engine_args)
+        return LLM(**kw)
+
+    def _ensure(self) -> Any:
+        if self._llm is None:
+            self._llm = self._factory()
+        if self._api is None:
+            self._api = _vllm_api()
+        return self._llm
+
+    async def check(self) -> None:
+        await asyncio.to_thread(self._ensure)
+
+    def generate_batch(self, reqs: list[ChatRequest]) -> list[ChatResponse]:
+        """One batched ``LLM.chat`` call for several requests (blocking)."""
+        llm = self._ensure()
+        params = [make_sampling_params(r, self._api) for r in reqs]
+        outputs = llm.chat([r.messages for r in reqs], sampling_params=params, use_tqdm=False)
+        self.batches.append(len(reqs))
+        return [read_output(o) for o in outputs]
+
+    async def _run(self) -> None:
+        assert self._queue is not None
+        while True:
+            first = await self._queue.get()
+            batch = [first]
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.opts.batch_wait_ms / 1000
+            while len(batch) < self.opts.batch_size:
+                timeout = deadline - loop.time()
+                if timeout <= 0:
+                    while len(batch) < self.opts.batch_size and not self._queue.empty():
+                        batch.append(self._queue.get_nowait())
+                    break
+                try:
+                    batch.append(await asyncio.wait_for(self._queue.get(), timeout))
+                except asyncio.TimeoutError:
+                    break
+            try:
+                results = await asyncio.to_thread(self.generate_batch, [r for r, _ in batch])
+            except Exception as exc:  # hand the failure to every waiting request
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(exc)
+                continue
+            for (_, fut), res in zip(batch, results, strict=True):
+                if not fut.done():
+                    fut.set_result(res)
+
+    async def chat(self, req: ChatRequest) -> ChatResponse:
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+            self._worker = asyncio.create_task(self._run())
+        fut: asyncio.Future[ChatResponse] = asyncio.get_running_loop().create_future()
+        await self._queue.put((req, fut))
+        return await fut
+
+    async def aclose(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._worker
+            self._worker = None
+            self._queue = None
+        self._llm = None
+
+
+def from_spec(rest: str, **options: Any) -> VLLMTeacher:
+    if not rest:
+        raise UsageError("vllm: teacher needs a model name or path", hint="e.g. vllm:Qwen/Qwen2.5-7B-Instruct")
+    return VLLMTeacher(rest, VLLMOptions(**options))

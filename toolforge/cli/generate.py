@@ -1,0 +1,186 @@
+"""`toolforge generate` and `toolforge teachers`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json, stdout_console
+
+
+def register(app: typer.Typer) -> None:
+    app.command("generate")(generate_cmd)
+    app.command("teachers")(teachers_cmd)
+
+
+def _options(pairs: list[str] | None) -> dict[str, Any]:
+    from toolforge.errors import UsageError
+
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"teacher option {pair!r} is not KEY=VALUE")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def generate_cmd(
+    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", help="Scenario(s) to generate (default: all seven).")] = None,
+    n: Annotated[Optional[int], typer.Option("--n", "-n", min=0, help="Records per scenario (with --recipe: the total).")] = None,
+    teacher: Annotated[Optional[str], typer.Option(envvar="TOOLFORGE_TEACHER", help="openai:MODEL[@URL], vllm:MODEL, llamacpp:NAME_OR_PATH or fake: (default: llamacpp:smollm2).")] = None,
+    teacher_option: Annotated[Optional[list[str]], typer.Option("--teacher-option", "-o", help="Backend option KEY=VALUE (JSON values), e.g. -o n_threads=2.")] = None,
+    catalog: Annotated[Optional[list[str]], typer.Option("--catalog", "-c", help="Tool catalog name or .json path (repeatable; default smol-tools).")] = None,
+    recipe: Annotated[Optional[Path], typer.Option(help="Recipe YAML (datasets/*.yaml): scenario mix, catalog, teacher, seed.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed: the same seed gives the same requests.")] = None,
+    concurrency: Annotated[Optional[int], typer.Option(min=1, help="Requests in flight at once (default 8).")] = None,
+    max_attempts: Annotated[Optional[int], typer.Option(min=1, help="Teacher replies per record, re-asks included (default 3).")] = None,
+    max_retries: Annotated[int, typer.Option(min=0, help="Retries of a failed request (429, 5xx, timeout).")] = 6,
+    temperature: Annotated[Optional[float], typer.Option(min=0, max=2, help="Sampling temperature (default 0.7).")] = None,
+    max_tokens: Annotated[Optional[int], typer.Option(min=16, help="Reply token limit (default 1024).")] = None,
+    dialect: Annotated[Optional[str], typer.Option(help="openai: structured output dialect: auto, json_schema, json_object, none.")] = None,
+    api_key_env: Annotated[Optional[str], typer.Option(help="openai: environment variable holding the API key (sent to a custom URL only when given).")] = None,
+    run_name: Annotated[Optional[str], typer.Option(help="Name the run; re-running with the same name continues it.")] = None,
+    resume: Annotated[Optional[str], typer.Option(help="Continue the generation run with this id until its targets are met.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Use the fake: teacher and a throw-away store; print the records.")] = False,
+    db: DbOption = default_db(),
+    as_json: JsonOption = False,
+) -> None:
+    """Generate validated conversations with a teacher model into the store (resumable)."""
+    from pydantic import ValidationError
+
+    from toolforge.errors import UsageError
+    from toolforge.generate.config import GenerateConfig
+    from toolforge.record import SCENARIOS
+
+    opts = _options(teacher_option)
+    if dialect is not None:
+        opts["dialect"] = dialect
+    if api_key_env is not None:
+        opts["api_key_env"] = api_key_env
+    fields: dict[str, Any] = {"max_retries": max_retries, "run_name": run_name}
+    if recipe is not None:
+        from toolforge.recipe import load_recipe
+
+        r = load_recipe(recipe)
+        part = r.generate
+        targets = part.targets(n)
+        if scenario:
+            targets = {s: c for s, c in targets.items() if s in scenario}
+        fields.update(catalogs=r.resolve_catalogs(), teacher=part.teacher, seed=part.seed,
+                      concurrency=part.concurrency, max_attempts=part.max_attempts, temperature=part.temperature,
+                      max_tokens=part.max_tokens, teacher_options={**part.teacher_options})
+    else:
+        targets = dict.fromkeys(scenario or SCENARIOS, 10 if n is None else n)
+    for key, value in (("teacher", teacher), ("seed", seed), ("concurrency", concurrency),
+                       ("max_attempts", max_attempts), ("temperature", temperature), ("max_tokens", max_tokens),
+                       ("catalogs", catalog or None)):
+        if value is not None:
+            fields[key] = value
+    if opts:
+        fields["teacher_options"] = {**fields.get("teacher_options", {}), **opts}
+    if dry_run:
+        fields["teacher"] = "fake:"
+        fields["teacher_options"] = {}
+    fields = {k: v for k, v in fields.items() if v is not None}
+    try:
+        cfg = GenerateConfig(targets=targets, **fields)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"] if p != "targets")
+        msg = err["msg"].removeprefix("Value error, ")
+        raise UsageError(f"{where}: {msg}" if where else msg) from None
+    if resume is not None and (dry_run or recipe is not None):
+        raise UsageError("--resume continues a stored run: do not combine it with --recipe or --dry-run")
+    if dry_run:
+        _dry_run(cfg, as_json)
+        return
+    summary = _run(db, cfg, resume)
+    _report(summary, as_json)
+
+
+def _run(db: Path, cfg: Any, resume: str | None) -> Any:
+    import sys
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from toolforge.generate.runner import generate
+
+    console = Console(stderr=True)
+    bar = Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("rejected {task.fields[rejected]} retried {task.fields[transport]} "
+                              "failed jobs {task.fields[gave_up]} {task.fields[rate]:.1f} rec/s"),
+                   TimeElapsedColumn(), console=console, disable=not (console.is_terminal and sys.stderr.isatty()))
+    task = bar.add_task("generate", total=cfg.total, rejected=0, transport=0, gave_up=0, rate=0.0)
+
+    def on_progress(p: Any) -> None:
+        bar.update(task, completed=p.accepted, rejected=p.rejected, transport=p.transport, gave_up=p.gave_up,
+                   rate=p.rate)
+
+    with bar:
+        return generate(db, cfg, resume=resume, on_progress=on_progress)
+
+
+def _report(summary: Any, as_json: bool) -> None:
+    data = summary.to_dict()
+    if as_json:
+        print_json(data)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"run {summary.run_id} ({summary.status})")
+    for col in ("scenario", "stored", "target"):
+        table.add_column(col)
+    for s, target in summary.targets.items():
+        table.add_row(s, str(summary.stored.get(s, 0)), str(target))
+    stdout_console().print(table)
+    fails = ", ".join(f"{k} {v}" for k, v in summary.failures.items()) or "none"
+    info(f"{summary.new_this_session} new records in {summary.seconds:.1f}s ({summary.rate:.1f}/s); "
+         f"failures: {fails}")
+
+
+def _dry_run(cfg: Any, as_json: bool) -> None:
+    import tempfile
+
+    from toolforge.generate.runner import generate
+    from toolforge.store import open_store
+
+    with tempfile.TemporaryDirectory(prefix="toolforge-dry-") as tmp:
+        db = Path(tmp) / "dry.duckdb"
+        summary = generate(db, cfg)
+        with open_store(db, read_only=True) as store:
+            records = [r.to_dict() for r in store.iter_records()]
+    if as_json:
+        print_json({"summary": summary.to_dict(), "records": records})
+        return
+    import sys
+
+    for r in records:
+        sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
+    info(f"dry run: {len(records)} records from the fake: teacher (nothing stored)")
+
+
+def teachers_cmd(as_json: JsonOption = False) -> None:
+    """List teacher backends and whether each can run here (and why not)."""
+    from toolforge.backends import list_backends
+
+    rows = list_backends()
+    if as_json:
+        print_json(rows)
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="teacher backends")
+    for col in ("spec", "available", "what"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["prefix"] + ":", "yes" if r["available"] else escape(f"no ({r['why']})"), r["summary"])
+    stdout_console().print(table)

@@ -1,0 +1,51 @@
+"""The configuration of a generation run (what ``toolforge generate`` and recipes build)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from toolforge.backends import DEFAULT_TEACHER
+from toolforge.record import SCENARIOS
+
+
+class GenerateConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    targets: dict[str, int] = Field(description="accepted records wanted, per scenario")
+    teacher: str = DEFAULT_TEACHER
+    teacher_options: dict[str, Any] = Field(default_factory=dict)
+    catalogs: list[str] = Field(default_factory=lambda: ["smol-tools"])
+    seed: int | None = None
+    concurrency: int = Field(default=8, ge=1, le=4096)
+    max_attempts: int = Field(default=3, ge=1, le=20, description="teacher replies per job (re-asks included)")
+    max_retries: int = Field(default=6, ge=0, le=50, description="transport retries per request")
+    backoff_base: float = Field(default=0.5, ge=0)
+    backoff_max: float = Field(default=30.0, ge=0)
+    temperature: float = Field(default=0.7, ge=0, le=2)
+    max_tokens: int = Field(default=1024, ge=16)
+    max_failed_jobs: int | None = Field(default=None, ge=0, description="stop after this many jobs gave up")
+    flush_every: int = Field(default=256, ge=1)
+    flush_seconds: float = Field(default=1.0, gt=0)
+    run_name: str | None = None
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, v: dict[str, int]) -> dict[str, int]:
+        if not v:
+            raise ValueError("no scenario to generate")
+        for s, n in v.items():
+            if s not in SCENARIOS:
+                raise ValueError(f"unknown scenario {s!r} (choose from {', '.join(SCENARIOS)})")
+            if n < 0:
+                raise ValueError(f"{s}: a count cannot be negative")
+        return v
+
+    @property
+    def total(self) -> int:
+        return sum(self.targets.values())
+
+    def public(self) -> dict[str, Any]:
+        """What is stored with the run (no secrets are ever part of a config)."""
+        return self.model_dump(mode="json")

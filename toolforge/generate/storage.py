@@ -1,0 +1,140 @@
+"""Batched writes of a generation run: records and attempt rows in one transaction.
+
+Accepted records and their attempt rows are buffered and written together, so
+a crash (even SIGKILL) leaves either a whole batch or nothing: never a record
+without its attempts or a partial row. Records already stored (same content
+id) are not counted for the run: their attempt is rewritten as ``rejected``
+with reason ``duplicate_id`` and the runner asks for a replacement.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolforge.record import Record
+from toolforge.store.db import Store
+
+ATTEMPT_COLS = ("run_id", "scenario", "job", "attempt", "outcome", "reason", "detail", "record_id", "output",
+                "latency_s")
+RECORD_COLS = ("id", "scenario", "tools", "messages", "meta", "source", "run_id")
+OUTPUT_MAX = 4000
+
+
+@dataclass
+class Attempt:
+    scenario: str
+    job: int
+    attempt: int
+    outcome: str
+    reason: str | None = None
+    detail: str | None = None
+    record_id: str | None = None
+    output: str | None = None
+    latency_s: float | None = None
+
+
+@dataclass
+class FlushResult:
+    stored: dict[str, int] = field(default_factory=dict)      # scenario -> new records
+    duplicates: dict[str, int] = field(default_factory=dict)  # scenario -> records already stored
+
+
+class RunWriter:
+    def __init__(self, store: Store, run_id: str) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.records: list[Record] = []
+        self.attempts: list[Attempt] = []
+
+    def add(self, attempts: list[Attempt], record: Record | None = None) -> None:
+        self.attempts.extend(attempts)
+        if record is not None:
+            self.records.append(record)
+
+    def __len__(self) -> int:
+        return len(self.records) + len(self.attempts)
+
+    def flush(self) -> FlushResult:
+        res = FlushResult()
+        if not self.records and not self.attempts:
+            return res
+        con = self.store.con
+        recs = self.records
+        existing: set[str] = set()
+        if recs:
+            rows = con.execute("SELECT id FROM records WHERE id IN (SELECT unnest($1))", [[r.id for r in recs]]).fetchall()
+            existing = {r[0] for r in rows}
+        seen: set[str] = set()
+        new: list[Record] = []
+        for r in recs:
+            assert r.id is not None and r.scenario is not None
+            if r.id in existing or r.id in seen:
+                res.duplicates[r.scenario] = res.duplicates.get(r.scenario, 0) + 1
+                for a in self.attempts:
+                    if a.record_id == r.id and a.outcome == "accepted":
+                        a.outcome, a.reason, a.detail = "rejected", "duplicate_id", "this record is already stored"
+                        break
+                continue
+            seen.add(r.id)
+            new.append(r)
+            res.stored[r.scenario] = res.stored.get(r.scenario, 0) + 1
+        with self.store.transaction():
+            if new:
+                cols: list[list[Any]] = [[], [], [], [], [], [], []]
+                for r in new:
+                    for col, val in zip(cols, (r.id, r.scenario, json.dumps(r.tools_dump(), ensure_ascii=False),
+                                               json.dumps(r.messages_dump(), ensure_ascii=False),
+                                               json.dumps(r.meta, ensure_ascii=False), "generate", self.run_id),
+                                        strict=True):
+                        col.append(val)
+                con.execute(
+                    "INSERT INTO records (id, scenario, tools, messages, meta, source, run_id) SELECT unnest($1), "
+                    "unnest($2), unnest($3), unnest($4), unnest($5), unnest($6), unnest($7)", cols)
+            if self.attempts:
+                acols: list[list[Any]] = [[] for _ in ATTEMPT_COLS]
+                for a in self.attempts:
+                    vals: tuple[Any, ...] = (self.run_id, a.scenario, a.job, a.attempt, a.outcome, a.reason, a.detail, a.record_id,
+                            a.output[:OUTPUT_MAX] if a.output else None, a.latency_s)
+                    for col, val in zip(acols, vals, strict=True):
+                        col.append(val)
+                con.execute(
+                    f"INSERT INTO generation_attempts ({', '.join(ATTEMPT_COLS)}) SELECT "
+                    + ", ".join(f"unnest(${i + 1})" for i in range(len(ATTEMPT_COLS))), acols)
+        self.records, self.attempts = [], []
+        return res
+
+
+def run_counts(store: Store, run_id: str) -> dict[str, int]:
+    """Records stored by a run, per scenario."""
+    rows = store.con.execute("SELECT scenario, count(*) FROM records WHERE run_id = ? GROUP BY scenario",
+                             [run_id]).fetchall()
+    return {r[0]: int(r[1]) for r in rows}
+
+
+def next_jobs(store: Store, run_id: str) -> dict[str, int]:
+    """Per scenario, the first job index a resumed run has not used yet."""
+    rows = store.con.execute("SELECT scenario, max(job) FROM generation_attempts WHERE run_id = ? GROUP BY scenario",
+                             [run_id]).fetchall()
+    return {r[0]: int(r[1]) + 1 for r in rows}
+
+
+def run_user_texts(store: Store, run_id: str) -> list[str]:
+    """The first user message of each record of a run (for the near-duplicate check on resume)."""
+    rows = store.con.execute("SELECT messages FROM records WHERE run_id = ?", [run_id]).fetchall()
+    out = []
+    for (messages,) in rows:
+        for m in json.loads(messages):
+            if m.get("role") == "user":
+                out.append(m.get("content") or "")
+                break
+    return out
+
+
+def failure_counts(store: Store, run_id: str) -> dict[str, int]:
+    """Reasons of every non-accepted outcome of a run (rejected, transport, gave_up)."""
+    rows = store.con.execute(
+        "SELECT reason, count(*) FROM generation_attempts WHERE run_id = ? AND outcome IN ('rejected', 'transport') "
+        "GROUP BY reason ORDER BY 2 DESC", [run_id]).fetchall()
+    return {str(r[0]): int(r[1]) for r in rows}
