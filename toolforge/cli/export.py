@@ -14,6 +14,7 @@ SelStatus = Annotated[str, typer.Option("--status", help="Which records: curated
 SelScenario = Annotated[Optional[list[str]], typer.Option("--scenario", "-s", help="Only these scenarios.")]
 TestFraction = Annotated[float, typer.Option("--test-fraction", min=0.0, max=0.99, help="Share of records in the test split (stratified by scenario, dedup clusters kept together).")]
 Seed = Annotated[int, typer.Option("--seed", help="Seed of the split.")]
+IncludeDups = Annotated[bool, typer.Option("--include-duplicates", help="Keep records dedup marked as duplicates (their clusters still stay on one side of the split).")]
 Think = Annotated[str, typer.Option("--think", help="Reasoning: tags (<think> in content), field (reasoning_content), drop.")]
 
 
@@ -41,6 +42,7 @@ def export_cmd(
     tool_markup: Annotated[str, typer.Option("--tool-markup", help="lfm2-audio: how tool calls are written (tag, lfm2, action).")] = "tag",
     status: SelStatus = "curated",
     scenario: SelScenario = None,
+    include_duplicates: IncludeDups = False,
     db: DbOption = default_db(),
     as_json: JsonOption = False,
 ) -> None:
@@ -51,7 +53,8 @@ def export_cmd(
     get_format(fmt)  # unknown or unavailable format: fail before touching anything
     _quiet_progress()
     options = ExportOptions(format=fmt, out=out, test_fraction=test_fraction, seed=seed, think=think,
-                            tool_markup=tool_markup, selection=make_selection(status=status, scenarios=scenario))
+                            tool_markup=tool_markup, selection=make_selection(status=status, scenarios=scenario,
+                                                     include_duplicates=include_duplicates))
     with open_store(db) as store:
         result = export_dataset(store, options)
     if as_json:
@@ -77,6 +80,7 @@ def push_cmd(
     language: Annotated[Optional[list[str]], typer.Option("--language", help="Language code(s) for the card.")] = None,
     status: SelStatus = "curated",
     scenario: SelScenario = None,
+    include_duplicates: IncludeDups = False,
     db: DbOption = default_db(),
     as_json: JsonOption = False,
 ) -> None:
@@ -88,7 +92,7 @@ def push_cmd(
     options = PushOptions(
         repo_id=repo_id, private=private, revision=revision, dry_run=dry_run, stage_dir=stage_dir, to=to,
         test_fraction=test_fraction, seed=seed, think=think, license=license_, language=language or ["en"],
-        selection=make_selection(status=status, scenarios=scenario),
+        selection=make_selection(status=status, scenarios=scenario, include_duplicates=include_duplicates),
     )
     result = push_dataset(db, options)
     if as_json:

@@ -68,18 +68,32 @@ def split_records(records: Sequence[Record], *, test_fraction: float, seed: int 
 
     rng = random.Random(seed)
     test_keys: set[str] = set()
+    have: dict[str, int] = {}
+    order: dict[str, list[str]] = {}
     for scen in sorted(by_scenario):
         keys = sorted(by_scenario[scen])
         rng.shuffle(keys)
-        want, have = targets[scen], 0
+        order[scen] = keys
+        want, have[scen] = targets[scen], 0
         for key in keys:
             size = len(groups[key])
-            if have >= want:
+            if have[scen] >= want:
                 break
-            # Take a cluster when it brings the count closer to the target.
-            if abs(want - (have + size)) <= abs(want - have):
+            # Take a cluster when it brings the scenario's count closer to its target.
+            if abs(want - (have[scen] + size)) <= abs(want - have[scen]):
                 test_keys.add(key)
-                have += size
+                have[scen] += size
+    # Clusters larger than a scenario's share can leave the test split short overall: top it up
+    # from the scenarios furthest below their target, while that brings the total closer.
+    total_target, total = sum(targets.values()), sum(have.values())
+    rest = [(targets[s] - have[s], i, s, k) for s in order for i, k in enumerate(order[s]) if k not in test_keys]
+    for _deficit, _i, _scen, key in sorted(rest, key=lambda t: (-t[0], t[1], t[2])):
+        size = len(groups[key])
+        if total >= total_target:
+            break
+        if abs(total_target - (total + size)) <= abs(total_target - total):
+            test_keys.add(key)
+            total += size
     out: dict[str, list[Record]] = {TRAIN: [], TEST: []}
     test_ids = {m.id for k in test_keys for m in groups[k]}
     for rec in records:  # keep the caller's order inside each split
