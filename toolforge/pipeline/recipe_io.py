@@ -81,6 +81,8 @@ def load_pipeline_recipe(path: str | Path) -> LoadedRecipe:
         rec = recipe_mod.Recipe.model_validate(data)
     except ValidationError as exc:
         raise InputError(f"{p}: {validation_message(exc)}", hint="see the README section on recipes") from None
+    if "path" in type(rec).model_fields:
+        rec.path = p  # relative catalog paths resolve against the recipe's folder
     name = str(getattr(rec, "name", None) or p.stem)
     base = p.resolve().parent
     export = getattr(rec, "export", None)
