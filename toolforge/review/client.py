@@ -37,7 +37,13 @@ def _first_line(text: str) -> str:
 def _api_detail(exc: Any) -> str:
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
-        for key in ("detail", "validation_errors", "label_config", "message"):
+        errs = body.get("validation_errors")
+        if isinstance(errs, dict) and errs:
+            key = "label_config" if "label_config" in errs else next(iter(errs))
+            val = errs[key]
+            msg = val[0] if isinstance(val, list) and val else val
+            return _first_line(f"{key}: {msg}")
+        for key in ("validation_errors", "detail", "label_config", "message"):
             if key in body:
                 val = body[key]
                 return _first_line(json.dumps(val) if not isinstance(val, str) else val)
