@@ -31,12 +31,15 @@ from toolforge.errors import ToolforgeError
 COMMAND_MODULES = [
     "toolforge.cli.data",      # import, list, show
     "toolforge.cli.tools",     # tools list|show|validate|from-python
+    "toolforge.cli.generate",  # generate, teachers
     "toolforge.cli.run",       # run RECIPE (whole pipeline)
     "toolforge.cli.tts",       # tts (paired audio)
     "toolforge.cli.dedup",     # dedup (exact, near, semantic, --against)
     "toolforge.cli.review",    # review serve|push|pull|status
     "toolforge.cli.export",    # export, push
     "toolforge.cli.eval",      # eval (score models, BFCL)
+    "toolforge.cli.validate",  # validate (issue codes, execution check, LLM judge)
+    "toolforge.cli.formats",   # render, parse (model-family chat formats)
 ]
 
 
