@@ -49,3 +49,24 @@ def test_bfcl_dialect_maps_types():
     assert out["properties"]["f"]["items"]["type"] == "object"
     assert out["properties"]["g"] == {"type": "string"}
     assert params["type"] == "dict"  # input untouched
+
+
+def test_bfcl_array_enum_moves_to_items():
+    out = bfcl_to_jsonschema({"type": "dict", "properties": {"m": {"type": "array", "items": {"type": "string"},
+                                                                  "enum": ["a", "b"]}}})
+    assert out["properties"]["m"] == {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}}
+
+
+def test_bfcl_reconcile_applies_the_answer_key_rules_only_where_needed():
+    from toolforge.validate.dialect import bfcl_reconcile
+
+    schema = bfcl_to_jsonschema({"type": "dict", "properties": {
+        "flag": {"type": "string", "enum": ["True", "False"]}, "n": {"type": "integer"},
+        "eff": {"type": "float"}}, "required": ["flag", "n", "eff"]})
+    answer = {"flag": [True], "n": [3], "eff": ["", 25.0]}
+    args = {"flag": True, "n": 3}
+    out = bfcl_reconcile(schema, answer, args)
+    assert out["properties"]["flag"] == {"type": ["string", "boolean"]}
+    assert out["properties"]["n"] == {"type": "integer"}          # untouched: the answer fits the doc
+    assert out["required"] == ["flag", "n"]                        # "" acceptable: may be left out
+    assert schema["required"] == ["flag", "n", "eff"]              # the input is not modified
