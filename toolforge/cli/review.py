@@ -30,14 +30,19 @@ def register(app: typer.Typer) -> None:
 def serve_cmd(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 8080,
     data_dir: Annotated[Optional[Path], typer.Option(help="Label Studio data dir (default: .labelstudio beside the store).")] = None,
-    files_root: Annotated[Optional[Path], typer.Option(help="Folder served as local files (default: the store's audio folder).")] = None,
+    files_root: Annotated[Optional[Path], typer.Option(help="LOCAL_FILES_DOCUMENT_ROOT (default: the store's folder, which holds its audio folder).")] = None,
     db: DbOption = default_db(),
 ) -> None:
     """Run Label Studio (from .venv-labelstudio) on 127.0.0.1 with a generated admin and token."""
-    from toolforge.review.server import LabelStudioServer, default_data_dir, find_label_studio, store_audio_root
+    from toolforge.review.server import (
+        LabelStudioServer,
+        default_data_dir,
+        find_label_studio,
+        store_audio_root,
+    )
 
     find_label_studio()  # a missing server fails here, with the fix
-    server = LabelStudioServer(data_dir or default_data_dir(db), files_root or store_audio_root(Path(db)), port=port)
+    server = LabelStudioServer(data_dir or default_data_dir(db), files_root or store_audio_root(Path(db)).parent, port=port)
     creds = server.credentials
     info(f"Label Studio at {server.url} (data {server.data_dir}, local files {server.files_root})")
     info(f"log in as {creds['username']}; password and API token are in {server.data_dir.resolve()}/toolforge-credentials.json")
@@ -53,7 +58,7 @@ def push_cmd(
     limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many records.")] = None,
     config: Annotated[str, typer.Option("--config", help="Labeling config for a new project: auto, text or audio.")] = "auto",
     label_config: Annotated[Optional[Path], typer.Option(help="Your own labeling config XML (same control names).")] = None,
-    files_root: Annotated[Optional[Path], typer.Option(help="The server's LOCAL_FILES_DOCUMENT_ROOT (default: the store's audio folder).")] = None,
+    files_root: Annotated[Optional[Path], typer.Option(help="The server's LOCAL_FILES_DOCUMENT_ROOT (default: the store's folder, as `review serve` sets it).")] = None,
     chunk_size: Annotated[int, typer.Option(min=1, help="Tasks per import request.")] = 1000,
     url: UrlOption = None,
     project: ProjectOption = None,

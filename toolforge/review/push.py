@@ -65,6 +65,13 @@ def select_records(store: Store, selection: Selection | None, *, unreviewed_only
     return records
 
 
+def files_root_for(store: Store, files_root: Path | None) -> Path:
+    """The server's LOCAL_FILES_DOCUMENT_ROOT: given, or the store's folder (what `review serve` uses)."""
+    from toolforge.review.server import store_audio_root
+
+    return Path(files_root).resolve() if files_root else store_audio_root(store.path).resolve().parent
+
+
 def audio_for(store: Store, record_ids: list[str], files_root: Path | None) -> dict[str, dict[str, Any]]:
     """The first spoken user turn per record, as a URL under the server's local-files root."""
     if not store.has_table("audio"):
@@ -74,9 +81,7 @@ def audio_for(store: Store, record_ids: list[str], files_root: Path | None) -> d
     except ImportError:
         log.warning("the store has an audio table but toolforge.audio is not importable; pushing without audio")
         return {}
-    from toolforge.audio.store import audio_root
-
-    root = Path(files_root).resolve() if files_root else audio_root(store).resolve()
+    root = files_root_for(store, files_root)
     out: dict[str, dict[str, Any]] = {}
     for row in sorted(audio_rows(store, record_ids), key=lambda r: (r["record_id"], r["turn"])):
         if row.get("role") != "user" or row["record_id"] in out or row.get("qc_ok") is False:
@@ -153,8 +158,15 @@ def push(store: Store, ls: LabelStudio, *, selection: Selection | None = None, u
     if proj.kind == "audio":
         from toolforge.review.server import store_audio_root
 
-        root = Path(files_root).resolve() if files_root else store_audio_root(store.path).resolve()
-        ls.ensure_local_storage(proj.id, str(root))
+        audio_dir = store_audio_root(store.path).resolve()
+        root = files_root_for(store, files_root)
+        if not audio_dir.is_relative_to(root) or audio_dir == root:
+            raise UsageError(
+                f"the audio folder {audio_dir} must be inside the server's local-files root {root} (not equal to it)",
+                hint="pass --files-root with the LOCAL_FILES_DOCUMENT_ROOT of the server (`toolforge review serve` "
+                     "uses the store's folder)",
+            )
+        ls.ensure_local_storage(proj.id, str(audio_dir))
     store.con.execute(
         "INSERT INTO review_projects (url, project_id, title, config_kind, config_sha) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (url, project_id) DO UPDATE SET title = excluded.title, config_kind = excluded.config_kind, "

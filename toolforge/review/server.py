@@ -5,7 +5,9 @@ toolforge's environment; ``scripts/setup.sh`` installs it. A server started
 here binds 127.0.0.1, keeps its data dir under the project folder, gets a
 generated admin and API token (saved with mode 0600 in
 ``<data dir>/toolforge-credentials.json``, never in the store), and serves
-local files rooted at the audio folder.
+local files: the document root is the store's folder and push adds a
+local-files storage for the store's audio folder inside it (Label Studio
+refuses a storage equal to the document root).
 """
 
 from __future__ import annotations

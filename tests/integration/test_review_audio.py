@@ -1,0 +1,66 @@
+"""Audio review: spoken user turns served through a local-files storage, tasks updated when audio
+arrives, and a screenshot of the labeling UI (conversation, tool call, audio player)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.review_audio_helpers import speak_user_turns
+from tests.integration.review_browser import login_cookies, screenshot
+from toolforge.review import connect
+from toolforge.review.server import load_credentials
+from toolforge.store import open_store
+
+pytestmark = pytest.mark.integration
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+
+def test_audio_push_update_and_screenshot(labelstudio, run_cli, tmp_path, sample_records):
+    from toolforge.validate import validate_store
+
+    db = tmp_path / "store.duckdb"  # under the server's local-files root (the session's temp folder)
+    with open_store(db) as st:
+        st.upsert_records(sample_records, source="test")
+        validate_store(st)
+        speak_user_turns(st, sample_records[:1])
+    project = f"audio-{uuid.uuid4().hex[:6]}"
+    args = ("review", "push", "--db", db, "--project", project, "--files-root", labelstudio.files_root, "--json")
+    first = json.loads(run_cli(*args, env=labelstudio.env, check=True).stdout)
+    assert first["config_kind"] == "audio" and first["imported"] == 8 and first["with_audio"] == 1
+
+    # audio arrives for two more records: their tasks are updated, nothing is imported twice
+    with open_store(db) as st:
+        speak_user_turns(st, sample_records[1:3])
+    second = json.loads(run_cli(*args, env=labelstudio.env, check=True).stdout)
+    assert second["imported"] == 0 and second["updated"] == 2 and second["unchanged"] == 6
+    ls = connect(labelstudio.url, labelstudio.token)
+    tasks = {t["meta"]["record_id"]: t for t in ls.export(first["project_id"], all_tasks=True)}
+    assert len(tasks) == 8
+    for rec in sample_records[:3]:
+        task = tasks[rec.id]
+        url = task["data"]["audio"]
+        assert url.startswith("/data/local-files/?d=")
+        wav = httpx.get(labelstudio.url + url, headers={"Authorization": f"Token {labelstudio.token}"}, timeout=30)
+        assert wav.status_code == 200 and wav.content[:4] == b"RIFF"
+        user_line = next(line for line in task["data"]["dialogue"] if line["author"] == "user")
+        assert user_line["start"] == 0 and user_line["end"] > 0.5  # the player is synced to the user turn
+    assert tasks[sample_records[5].id]["data"]["audio"] == ""
+    full = ls.sdk.tasks.get(id=tasks[sample_records[1].id]["id"])
+    assert len(full.predictions) == 1  # the updated task's pre-fill was replaced, not doubled
+
+    creds = load_credentials(labelstudio.server.data_dir)
+    cookies = login_cookies(labelstudio.url, creds["username"], creds["password"])
+    weather = tasks[sample_records[0].id]
+    out = ARTIFACTS / "review-task-audio.png"
+    page = screenshot(f"{labelstudio.url}/projects/{first['project_id']}/data?task={weather['id']}", cookies, out,
+                      wait_for="Final answer (edit to fix)")
+    assert out.stat().st_size > 20_000
+    assert 'get_weather(city="Oslo, Norway")' in page["text"]          # the tool call
+    assert "What's the weather like in Oslo right now?" in page["text"]  # the conversation
+    assert "Final answer (edit to fix)" in page["text"] and "accept" in page["text"]
+    assert page["audio"] + page["canvas"] > 0                           # the audio player (waveform)
