@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from toolforge.cli.common import JsonOption, info, print_json, stdout_console
+from toolforge.cli.common import JsonOption, info, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -104,7 +104,21 @@ def _with_counts(metric: str, value: Any, c: dict[str, int]) -> str:
         "no_tool_accuracy": (c["no_call_turns_correct"], c["no_call_turns"]),
         "exact_match": (c["exact_turns"], c["turns"]),
     }.get(metric)
-    return _fmt(value) + (f" ({frac[0]}/{frac[1]})" if frac else "")
+    return _fmt(value) + (f" {frac[0]}/{frac[1]}" if frac else "")
+
+
+_HEADERS = {"scenario": "scenario", "turns": "turns", "precision": "precision", "recall": "recall", "f1": "F1",
+            "json_validity": "JSON valid", "argument_correctness": "args correct", "no_tool_accuracy": "no-tool acc",
+            "exact_match": "exact match"}
+
+
+def _console() -> Any:
+    import sys
+
+    from rich.console import Console
+
+    # tables are data: keep them whole when stdout is a file or a pipe
+    return Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 
 def _print_table(result: dict[str, Any], cols: list[str], rows: list[list[Any]]) -> None:
@@ -118,16 +132,16 @@ def _print_table(result: dict[str, Any], cols: list[str], rows: list[list[Any]])
             table.add_column(c, justify="left" if c == "category" else "right")
         for r in rows:
             table.add_row(*(_fmt(v) for v in r))
-        stdout_console().print(table)
+        _console().print(table)
         return
     groups = {"overall": result["overall"], **result["by_scenario"]}
     table = Table(title=f"eval: {result['overall']['counts']['turns']} scored turns")
     for c in cols:
-        table.add_column(c.replace("_", " "), justify="left" if c == "scenario" else "right")
+        table.add_column(_HEADERS.get(c, c), justify="left" if c == "scenario" else "right", no_wrap=True)
     for r in rows:
         counts = groups[r[0]]["counts"]
         table.add_row(r[0], str(r[1]), *(_with_counts(m, v, counts) for m, v in zip(METRICS, r[2:], strict=True)))
-    stdout_console().print(table)
+    _console().print(table)
 
 
 def _print_compare(cmp: dict[str, Any], paths: tuple[Path, Path]) -> None:
@@ -139,4 +153,4 @@ def _print_compare(cmp: dict[str, Any], paths: tuple[Path, Path]) -> None:
     for r in cmp["rows"]:
         d = r["delta"]
         table.add_row(r["group"], r["metric"], _fmt(r["a"]), _fmt(r["b"]), "-" if d is None else f"{d:+.3f}")
-    stdout_console().print(table)
+    _console().print(table)

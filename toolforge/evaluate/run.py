@@ -69,20 +69,26 @@ def _load_records(cfg: EvalConfig) -> list[tuple[str, Any]]:
 
 
 def split_records(db: Path | None, split: str) -> list[tuple[str, Any]]:
-    """Records of one split of the store, as the exporter assigns them."""
-    from toolforge.store import open_store
+    """Records of one split of the store, as the latest export or push assigned them."""
+    from toolforge.store import Selection, open_store
 
     if db is None:
         raise UsageError("--split reads the store: pass --db")
     try:
-        from toolforge.export.splits import split_records as export_split_records  # type: ignore[import-not-found]
+        from toolforge.export import latest_splits
     except ImportError:
         raise UsageError("splits of the store are not available in this install",
-                         hint="export the split (toolforge export) and pass --references FILE") from None
+                         hint="export the split and pass --references FILE") from None
     with open_store(db, read_only=True) as store:
-        recs = export_split_records(store, split)
-    if not recs:
-        raise InputError(f"split {split!r} of {db} holds no records")
+        assigned = latest_splits(store) if store.has_table("export_runs") else {}
+        if not assigned:
+            raise InputError(f"{db} has no recorded split",
+                             hint="split it first: toolforge export --test-fraction 0.1 ...")
+        names = sorted(set(assigned.values()))
+        ids = [rid for rid, name in assigned.items() if name == split]
+        if not ids:
+            raise InputError(f"split {split!r} of {db} holds no records", hint=f"its splits: {', '.join(names)}")
+        recs = list(store.iter_records(Selection(ids=ids, include_duplicates=True, latest_revision=False)))
     return [(str(r.id), r) for r in recs]
 
 

@@ -22,6 +22,12 @@ class ConversionError(ValueError):
 FORMATS: dict[str, str] = {
     "toolforge": "toolforge.importers.native",
     "openai": "toolforge.importers.native",
+    "xlam": "toolforge.importers.xlam",
+    "hermes": "toolforge.importers.hermes",
+    "glaive": "toolforge.importers.glaive",
+    "sharegpt": "toolforge.importers.sharegpt",
+    "toolace": "toolforge.importers.toolace",
+    "bfcl": "toolforge.importers.bfcl",
 }
 
 

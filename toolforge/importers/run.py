@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolforge.errors import InputError
-from toolforge.importers import ConversionError, get_converter
+from toolforge.importers import FORMATS, ConversionError, get_converter
 from toolforge.io.jsonl import read_jsonl
 from toolforge.record import Record
 from toolforge.store.db import Store
@@ -33,6 +34,9 @@ def import_file(store: Store, path: str | Path, *, fmt: str = "toolforge", skip_
     bad ones are listed in the result.
     """
     convert = get_converter(fmt)
+    bind = getattr(importlib.import_module(FORMATS[fmt]), "bind_source", None)
+    if bind is not None and str(path) != "-":  # a format whose lines need files next to the input (BFCL answers)
+        convert = bind(Path(path))
     result = ImportResult()
     records: list[Record] = []
     for line in read_jsonl(path):
