@@ -99,7 +99,8 @@ def test_trl_format_renders_with_a_chat_template(run_cli, validated_db, tmp_path
 
     _export(run_cli, validated_db, "trl", tmp_path / "trl", "--test-fraction", "0.25", "--think", "field")
     ds = load_dataset("parquet", data_files={"train": str(tmp_path / "trl" / "train.parquet"),
-                                             "test": str(tmp_path / "trl" / "test.parquet")})
+                                             "test": str(tmp_path / "trl" / "test.parquet")},
+                      cache_dir=str(tmp_path / "ds-cache"))
     assert ds["train"].num_rows + ds["test"].num_rows == 8
     tok = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(WordLevel({"[UNK]": 0}, unk_token="[UNK]")))
     tok.chat_template = CHAT_TEMPLATE
