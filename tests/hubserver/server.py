@@ -533,6 +533,13 @@ def c_unknown(h: Handler, query: Any) -> None:
         h.send(200, list(h.st.unknown))
 
 
+def c_forget_unknown(h: Handler, query: Any) -> None:
+    """Used by the test double's own test, after it has checked that an unknown route was recorded."""
+    with h.st.lock:
+        h.st.unknown.clear()
+    h.send(200, {})
+
+
 def c_requests(h: Handler, query: Any) -> None:
     with h.st.lock:
         h.send(200, [r for r in h.st.requests if not r.split(" ", 1)[1].startswith("/_hubserver/")])
@@ -594,6 +601,7 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("GET", r"/_hubserver/health", c_health),
     ("GET", r"/_hubserver/unknown", c_unknown),
     ("GET", r"/_hubserver/requests", c_requests),
+    ("POST", r"/_hubserver/forget-unknown", c_forget_unknown),
     ("POST", r"/_hubserver/hold", c_hold),
     ("GET", r"/_hubserver/waiting", c_waiting),
     ("GET", rf"/_hubserver/head/{REPO}/(?P<rev>{SEG})", c_head),

@@ -28,7 +28,7 @@ def _quiet_progress() -> None:
         try:
             import datasets
 
-            datasets.disable_progress_bars()
+            datasets.disable_progress_bars()  # type: ignore[attr-defined]
         except ImportError:  # pragma: no cover - hub extra missing; the format check reports it
             pass
 

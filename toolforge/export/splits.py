@@ -59,7 +59,7 @@ def split_records(records: Sequence[Record], *, test_fraction: float, seed: int 
     # A cluster belongs to the scenario most of its members have (ties: alphabetical).
     by_scenario: dict[str, list[str]] = defaultdict(list)
     for key, members in groups.items():
-        counts = Counter(m.scenario or "" for m in members)
+        counts: Counter[str] = Counter(str(m.scenario or "") for m in members)
         scen = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
         by_scenario[scen].append(key)
 

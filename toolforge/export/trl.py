@@ -21,7 +21,7 @@ EXTRA = "hub"
 
 
 def features() -> Any:
-    from datasets import Features, Json, List, Value
+    from datasets import Features, Json, List, Value  # type: ignore[attr-defined]  # mypy sees the repo's datasets/ folder
 
     return Features({"id": Value("string"), "scenario": Value("string"),
                      "messages": List(Json()), "tools": List(Json())})
@@ -33,7 +33,7 @@ def rows(records: list[Record], *, think: str) -> list[dict[str, Any]]:
 
 
 def write(ctx: ExportContext, split: str, records: list[Record]) -> list[Path]:
-    from datasets import Dataset
+    from datasets import Dataset  # type: ignore[attr-defined]  # mypy sees the repo's datasets/ folder
 
     path = ctx.out_dir / f"{split}.parquet"
     tmp = path.with_name(path.name + ".tmp")

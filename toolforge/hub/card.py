@@ -63,7 +63,8 @@ def scenario_rows(store: Store, splits: dict[str, list[Record]]) -> list[dict[st
 
 
 def funnel(store: Store, n_published: int) -> list[dict[str, Any]]:
-    reviewed = bool(store.con.execute("SELECT count(*) FROM review_verdicts").fetchone()[0])
+    row = store.con.execute("SELECT count(*) FROM review_verdicts").fetchone()
+    reviewed = bool(row and row[0])
     rows = [
         {"stage": "generated or imported", "n": _count(store, Selection(include_duplicates=True))},
         {"stage": "valid", "n": _count(store, Selection(status="valid", include_duplicates=True))},

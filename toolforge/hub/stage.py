@@ -64,7 +64,7 @@ def audio_by_record(store: Store, record_ids: Sequence[str]) -> dict[str, list[d
 
 
 def _features(with_audio: bool) -> Any:
-    from datasets import Features, Json, List, Value
+    from datasets import Features, Json, List, Value  # type: ignore[attr-defined]  # mypy sees the repo's datasets/ folder
 
     cols: dict[str, Any] = {"id": Value("string"), "scenario": Value("string"),
                             "messages": List(Json()), "tools": List(Json()), "meta": Json()}
@@ -93,7 +93,7 @@ def _row(rec: Record, audio: list[dict[str, Any]] | None, with_audio: bool, thin
 
 
 def _write_shards(rows: list[dict[str, Any]], split: str, data_dir: Path, with_audio: bool) -> list[Path]:
-    from datasets import Audio, Dataset, List
+    from datasets import Audio, Dataset, List  # type: ignore[attr-defined]  # mypy sees the repo's datasets/ folder
 
     shards: list[list[dict[str, Any]]] = [[]]
     size = 0
