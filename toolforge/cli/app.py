@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "toolforge.cli.run",       # run RECIPE (whole pipeline)
     "toolforge.cli.tts",       # tts (paired audio)
     "toolforge.cli.dedup",     # dedup (exact, near, semantic, --against)
+    "toolforge.cli.stats",     # stats, report
     "toolforge.cli.review",    # review serve|push|pull|status
     "toolforge.cli.export",    # export, push
     "toolforge.cli.eval",      # eval (score models, BFCL)

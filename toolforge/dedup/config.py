@@ -12,7 +12,7 @@ from toolforge.record import SCENARIOS
 from toolforge.store.select import STATUSES
 
 METHODS: tuple[str, ...] = ("exact", "near", "semantic")
-DEFAULT_THRESHOLDS: dict[str, float] = {"near": 0.8, "semantic": 0.92}
+DEFAULT_THRESHOLDS: dict[str, float] = {"near": 0.8, "semantic": 0.85}
 
 
 class DedupConfig(BaseModel):

@@ -31,5 +31,5 @@ def test_bad_options(kwargs, message):
 
 def test_defaults():
     assert make_config(method="near").effective_threshold == 0.8
-    assert make_config(method="semantic").effective_threshold == 0.92
+    assert make_config(method="semantic").effective_threshold == 0.85
     assert make_config(method="near", threshold=1.0).effective_threshold == 1.0

@@ -37,7 +37,7 @@ def test_case_punctuation_and_word_order_do_not_matter(engine):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_scores_are_true_jaccard_and_threshold_applies(engine):
-    base = "alpha beta gamma delta epsilon zeta eta theta iota kappa".split()
+    base = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa"]
     one_changed = base[:-1] + ["lambda"]          # 9 shared of 11 -> 0.818
     two_changed = base[:-2] + ["lambda", "mu"]    # 8 shared of 12 -> 0.667
     texts = [" ".join(base), " ".join(one_changed), " ".join(two_changed)]

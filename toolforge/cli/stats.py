@@ -1,0 +1,137 @@
+"""`toolforge stats` (tables or JSON) and `toolforge report` (a self-contained HTML page)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json, stdout_console
+
+ScenarioOpt = Annotated[Optional[list[str]], typer.Option("--scenario", "-s", help="Only these scenarios.")]
+StatusOpt = Annotated[str, typer.Option(help="Which records: any, valid, invalid, curated, accepted, ...")]
+DupOpt = Annotated[bool, typer.Option("--include-duplicates", help="Also count records marked by dedup.")]
+CatalogOpt = Annotated[Optional[str], typer.Option("--catalog", help="Also report coverage of this tool catalog (name or file).")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("stats")(stats_cmd)
+    app.command("report")(report_cmd)
+
+
+def _selection(scenario: list[str] | None, status: str, include_duplicates: bool) -> Any:
+    from toolforge.store import make_selection
+
+    return make_selection(scenarios=scenario, status=status, include_duplicates=include_duplicates)
+
+
+def stats_cmd(
+    scenario: ScenarioOpt = None,
+    status: StatusOpt = "any",
+    include_duplicates: DupOpt = False,
+    catalog: CatalogOpt = None,
+    db: DbOption = default_db(),
+    as_json: JsonOption = False,
+) -> None:
+    """Counts, pass rates, issue codes, tool coverage, lengths, duplicates, audio and review figures."""
+    from toolforge.stats import compute_stats
+    from toolforge.store import open_store
+
+    sel = _selection(scenario, status, include_duplicates)
+    if catalog:
+        from toolforge.catalog import load_catalog
+
+        load_catalog(catalog)  # an unknown catalog fails before the store is read
+    with open_store(db, read_only=True) as store:
+        stats = compute_stats(store, sel, catalog=catalog)
+    if stats["records"]["total"] == 0:
+        info(f"note: {db} holds no records yet (import or generate some first)")
+    if as_json:
+        print_json(stats)
+        return
+    _render(stats)
+
+
+def report_cmd(
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")] = Path("report.html"),
+    scenario: ScenarioOpt = None,
+    status: StatusOpt = "any",
+    include_duplicates: DupOpt = False,
+    catalog: CatalogOpt = None,
+    db: DbOption = default_db(),
+) -> None:
+    """Write the stats as one self-contained HTML page of charts (viewable offline)."""
+    from toolforge.errors import InputError
+    from toolforge.report import write_report
+    from toolforge.store import open_store
+
+    sel = _selection(scenario, status, include_duplicates)
+    if catalog:
+        from toolforge.catalog import load_catalog
+
+        load_catalog(catalog)
+    with open_store(db, read_only=True) as store:
+        if store.count_records() == 0:
+            raise InputError(f"{db} holds no records: nothing to report", hint="import or generate records first")
+        stats = write_report(store, out, sel, catalog=catalog)
+    info(f"wrote {out} ({stats['selected']} records selected of {stats['records']['total']})")
+
+
+def _render(stats: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    con = stdout_console()
+
+    def table(title: str, cols: list[str], rows: list[list[Any]]) -> None:
+        t = Table(title=title, title_justify="left")
+        for i, c in enumerate(cols):
+            t.add_column(c, justify="left" if i == 0 else "right")
+        for r in rows:
+            t.add_row(*("-" if v is None else str(v) for v in r))
+        con.print(t)
+
+    rec = stats["records"]
+    cols = ["scenario", "total", "valid", "invalid", "unvalidated", "duplicates"]
+    table(f"Records ({rec['total']} latest revisions; {stats['selected']} selected)", cols,
+          [[r[c] for c in cols] for r in rec["by_scenario"]] + [["all", *(rec[c] for c in cols[1:])]])
+    val = stats["validation"]
+    if val.get("available"):
+        table(f"Validation (pass rate {val['pass_rate']})", ["scenario", "validated", "passed", "pass rate"],
+              [[r["scenario"], r["validated"], r["passed"], r["pass_rate"]] for r in val["by_scenario"]])
+        if val["issue_codes"]:
+            table("Issue codes", ["scenario", "code", "severity", "records", "issues"],
+                  [[r["scenario"], r["code"], r["severity"], r["records"], r["issues"]] for r in val["issue_codes"]])
+    else:
+        info(f"validation: {val['reason']}")
+    tools = stats["tools"]
+    table(f"Tools ({tools['called']} of {tools['offered']} offered tools called, coverage {tools['coverage']})",
+          ["tool", "calls", "records", "offered in"],
+          [[u["tool"], u["calls"], u["records"], u["offered_in"]] for u in tools["usage"]])
+    if tools.get("catalog"):
+        c = tools["catalog"]
+        info(f"catalog {c['name']}: {c['called']} of {c['tools']} tools called; never called: "
+             f"{', '.join(c['never_called']) or 'none'}")
+    dists = [("calls per record", stats["calls_per_record"]),
+             ("messages per record", stats["turns_per_record"]["messages"]),
+             ("user turns per record", stats["turns_per_record"]["user_turns"]),
+             ("characters per record", stats["lengths"]["chars"]),
+             ("words per record", stats["lengths"]["words"])]
+    table("Shape", ["figure", "mean", "median", "p90", "min", "max"],
+          [[n, d["mean"], d["median"], d["p90"], d["min"], d["max"]] for n, d in dists])
+    dup = stats["duplicates"]
+    table(f"Dedup ({dup['total']} records marked)", ["method", "records", "clusters"],
+          [[r["method"], r["records"], r["clusters"]] for r in dup["by_method"]])
+    audio = stats["audio"]
+    if audio.get("available"):
+        table(f"Audio ({audio['hours']} h, {audio['clips']} clips, {audio['voices']} voices, "
+              f"{audio['qc_failed']} failed QC)", ["engine", "voice", "clips", "hours"],
+              [[v["engine"], v["voice"], v["clips"], v["hours"]] for v in audio["by_voice"]])
+    review = stats["review"]
+    if review.get("available"):
+        table(f"Review ({review['reviewed']} reviewed)", ["verdict", "records"],
+              [[v["verdict"], v["records"]] for v in review["verdicts"]])
+    gen = stats["generation"]
+    if gen.get("available") and gen["failure_reasons"]:
+        table("Generation failures", ["outcome", "reason", "attempts"],
+              [[r["outcome"], r["reason"], r["attempts"]] for r in gen["failure_reasons"]])
