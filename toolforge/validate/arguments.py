@@ -78,6 +78,7 @@ class CompiledTool:
     declared: frozenset[str] = frozenset()
     closed: bool = True                   # undeclared top-level arguments are unexpected
     pattern_props: list[re.Pattern[str]] = field(default_factory=list)
+    fast: Any = None                      # a predicate that is True only for certainly valid arguments
 
     def check(self, args: dict[str, Any], path: str) -> list[Issue]:
         """Issues for one call's arguments (already a dict)."""
@@ -89,7 +90,7 @@ class CompiledTool:
                 if key not in self.declared and not any(p.search(key) for p in self.pattern_props):
                     issues.append(Issue("unexpected_arg", f"{path}.{key}",
                                         f"{self.name} has no parameter {key!r}"))
-        if self.validator.is_valid(args):
+        if (self.fast is not None and self.fast(args)) or self.validator.is_valid(args):
             return issues
         seen_required: set[str] = set()
         for err in self.validator.iter_errors(args):
@@ -160,9 +161,12 @@ def compile_tool(name: str, schema: Any) -> CompiledTool:
             patterns.append(re.compile(pat))
         except re.error:
             return CompiledTool(name, schema, problem=f"patternProperties key {pat!r} is not a valid regex")
+    from toolforge.validate.fastcheck import compile_fast
+
     return CompiledTool(
         name, schema,
         validator=Draft202012Validator(schema, format_checker=format_checker()),
+        fast=compile_fast(schema, format_checker()),
         declared=frozenset(props) if isinstance(props, dict) else frozenset(),
         closed=closed, pattern_props=patterns,
     )

@@ -9,6 +9,7 @@ cache of compiled tool validators keyed by canonical tool JSON: a catalog of
 from __future__ import annotations
 
 import json
+import marshal
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,7 +73,7 @@ class RecordValidator:
     def __init__(self, *, check_scenario: bool = True) -> None:
         self.check_scenario = check_scenario
         self._tool_cache: dict[str, CompiledTool] = {}
-        self._tools_cache: dict[str, tuple[dict[str, CompiledTool], list[Issue]]] = {}
+        self._tools_cache: dict[bytes, tuple[dict[str, CompiledTool], list[Issue]]] = {}
         self.compiled_count = 0  # how many schemas were compiled (tests and the benchmark read it)
 
     # -- tools ---------------------------------------------------------------------------
@@ -88,9 +89,9 @@ class RecordValidator:
         return hit
 
     def _tools(self, tools: list[Any]) -> tuple[dict[str, CompiledTool], list[Issue]]:
-        try:
-            key = json.dumps(tools, ensure_ascii=False)
-        except (TypeError, ValueError):
+        try:  # an exact, cheap key (marshal keeps types apart: 1, 1.0, True and "1" differ)
+            key: bytes | None = marshal.dumps(tools)
+        except ValueError:
             key = None
         if key is not None:
             hit = self._tools_cache.get(key)

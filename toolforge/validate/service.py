@@ -85,7 +85,7 @@ def _run_file(cfg: ValidateConfig) -> Report:
             issues = validator.validate(line.value)
             schema.add(issues)
             rec = None
-            if isinstance(line.value, dict):
+            if isinstance(line.value, dict) and (issues or checker or judge):  # the id costs: only when needed
                 try:
                     rec = Record.model_validate({k: v for k, v in line.value.items() if k != "id"})
                     where += f" {rec.id}"
