@@ -34,8 +34,10 @@ REASON = {"http_429": "http_429", "http_500": "http_500", "reset": "connection",
 
 
 class FaultyTeacher:
-    def __init__(self, *, rate: float = 0.3, seed: int = 0, timeout_sleep: float = 2.5) -> None:
+    def __init__(self, *, rate: float = 0.3, seed: int = 0, timeout_sleep: float = 2.5,
+                 reject_auth: bool = False) -> None:
         self.rate = rate
+        self.reject_auth = reject_auth
         self.rng = random.Random(seed)
         self.timeout_sleep = timeout_sleep
         self.lock = threading.Lock()
@@ -109,8 +111,17 @@ class FaultyTeacher:
                 self.end_headers()
                 self.wfile.write(payload)
 
+            def _note_auth(self) -> None:
+                auth = self.headers.get("Authorization")
+                if auth:
+                    with teacher.lock:
+                        teacher.auth_headers.append(auth)
+
             def do_GET(self) -> None:
-                if self.path.rstrip("/").endswith("/models"):
+                self._note_auth()
+                if teacher.reject_auth:
+                    self._send(401, b'{"error": {"message": "invalid api key"}}')
+                elif self.path.rstrip("/").endswith("/models"):
                     self._send(200, json.dumps({"object": "list", "data": [{"id": "m", "owned_by": "vllm"}]}).encode())
                 else:
                     self._send(404, b'{"error": "not found"}')
@@ -118,10 +129,7 @@ class FaultyTeacher:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
-                auth = self.headers.get("Authorization")
-                if auth:
-                    with teacher.lock:
-                        teacher.auth_headers.append(auth)
+                self._note_auth()
                 if not self.path.rstrip("/").endswith("/chat/completions"):
                     self._send(404, b'{"error": "not found"}')
                     return
