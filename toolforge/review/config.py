@@ -69,6 +69,15 @@ def check_config(text: str, *, source: str = "labeling config") -> Any:
             f"{source} is not a valid Label Studio labeling config: {first[:200]}",
             hint="start from label_studio/review_text.xml",
         ) from None
+    objects = {o.name for o in li.objects}
+    for ctrl in li.controls:
+        for target in ctrl.to_name or []:
+            if target not in objects:
+                raise InputError(
+                    f"{source} is not a valid Label Studio labeling config: {ctrl.name} points to "
+                    f"toName={target!r}, which is not an object tag",
+                    hint="start from label_studio/review_text.xml",
+                )
     missing = [n for n in ("verdict",) if n not in control_names(li)]
     if missing:
         raise InputError(

@@ -20,6 +20,7 @@ from typing import Any
 
 from toolforge.errors import StoreError
 from toolforge.record import Record
+from toolforge.review.bulk import insert_revisions, insert_rows
 from toolforge.review.client import LabelStudio
 from toolforge.review.config import interface
 from toolforge.review.edits import (
@@ -54,6 +55,14 @@ class PullResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+ANNOTATION_COLUMNS = (
+    ("url", "VARCHAR"), ("project_id", "INTEGER"), ("annotation_id", "INTEGER"), ("task_id", "INTEGER"),
+    ("record_id", "VARCHAR"), ("annotator", "VARCHAR"), ("annotated_at", "TIMESTAMP"), ("status", "VARCHAR"),
+    ("problem", "VARCHAR"), ("choice", "VARCHAR"), ("rating", "INTEGER"), ("notes", "VARCHAR"),
+    ("edit_status", "VARCHAR"), ("edit", "JSON"), ("edit_reason", "VARCHAR"), ("revision_id", "VARCHAR"),
+)
 
 
 @dataclass
@@ -176,23 +185,19 @@ def pull(store: Store, ls: LabelStudio, *, project_title: str | None = None,
                                       "annotator": row.annotator, "reason": row.edit_reason})
 
     # -- write (everything above only read) ------------------------------------------------
-    for revised, parent_id, rev in new_records:
-        store.upsert_records([revised], source="review", parent_id=parent_id, revision=rev)
     res.revisions = len(new_records)
     with store.transaction() as con:
+        insert_revisions(con, new_records)
         if rows:
             con.execute("CREATE TEMP TABLE IF NOT EXISTS _review_tasks (task_id INTEGER)")
             con.execute("DELETE FROM _review_tasks")
-            con.executemany("INSERT INTO _review_tasks VALUES (?)", [(t,) for t in sorted({r.task_id for r in rows})])
+            insert_rows(con, "_review_tasks", [("task_id", "INTEGER")], [(t,) for t in sorted({r.task_id for r in rows})])
             con.execute("DELETE FROM review_annotations WHERE url = ? AND project_id = ? AND task_id IN "
                         "(SELECT task_id FROM _review_tasks)", [ls.url, proj.id])
-            con.executemany(
-                "INSERT INTO review_annotations (url, project_id, annotation_id, task_id, record_id, annotator, "
-                "annotated_at, status, problem, choice, rating, notes, edit_status, edit, edit_reason, revision_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(ls.url, proj.id, r.annotation_id, r.task_id, r.record_id, r.annotator, r.annotated_at, r.status,
-                  r.problem, r.reading.choice, r.reading.rating, r.reading.notes, r.edit_status,
-                  json.dumps(r.edit) if r.edit else None, r.edit_reason, r.revision_id) for r in rows])
+            insert_rows(con, "review_annotations", ANNOTATION_COLUMNS, [
+                (ls.url, proj.id, r.annotation_id, r.task_id, r.record_id, r.annotator, r.annotated_at, r.status,
+                 r.problem, r.reading.choice, r.reading.rating, r.reading.notes, r.edit_status,
+                 json.dumps(r.edit) if r.edit else None, r.edit_reason, r.revision_id) for r in rows])
         vrows: list[tuple[str, str, int]] = []
         for rid, (verdict, n) in verdicts.items():
             vrows.append((rid, verdict, n))
@@ -201,12 +206,11 @@ def pull(store: Store, ls: LabelStudio, *, project_title: str | None = None,
         for revised, _parent, _rev in new_records:
             verdict, n = verdicts[revised.meta["review"]["parent_id"]]
             vrows.append((str(revised.id), verdict, n))
-        if vrows:
-            con.executemany(
-                "INSERT INTO review_verdicts (record_id, verdict, n_annotations) VALUES (?, ?, ?) "
-                "ON CONFLICT (record_id) DO UPDATE SET verdict = excluded.verdict, "
-                "n_annotations = excluded.n_annotations, resolved_at = now()::TIMESTAMP",
-                list({v[0]: v for v in vrows}.values()))
+        insert_rows(con, "review_verdicts", [("record_id", "VARCHAR"), ("verdict", "VARCHAR"),
+                                             ("n_annotations", "INTEGER")],
+                    list({v[0]: v for v in vrows}.values()),
+                    on_conflict="ON CONFLICT (record_id) DO UPDATE SET verdict = excluded.verdict, "
+                                "n_annotations = excluded.n_annotations, resolved_at = now()::TIMESTAMP")
     res.verdicts = dict(Counter(v for v, _ in verdicts.values()))
     _validate_revisions(store, [r.id for r, _, _ in new_records if r.id])
     return res

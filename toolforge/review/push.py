@@ -16,6 +16,7 @@ from typing import Any
 
 from toolforge.errors import UsageError
 from toolforge.record import Record
+from toolforge.review.bulk import insert_rows
 from toolforge.review.client import DEFAULT_PROJECT, LabelStudio
 from toolforge.review.config import check_config, config_sha, load_config
 from toolforge.review.tasks import build_task, local_files_url, task_record_id
@@ -23,6 +24,10 @@ from toolforge.store import Selection
 from toolforge.store.db import Store
 
 log = logging.getLogger(__name__)
+
+
+TASK_COLUMNS = (("url", "VARCHAR"), ("project_id", "INTEGER"), ("record_id", "VARCHAR"), ("task_id", "INTEGER"),
+                ("data_sha", "VARCHAR"))
 
 
 @dataclass
@@ -182,10 +187,8 @@ def push(store: Store, ls: LabelStudio, *, selection: Selection | None = None, u
         known = server
         with store.transaction() as con:
             con.execute("DELETE FROM review_tasks WHERE url = ? AND project_id = ?", [ls.url, proj.id])
-            if server:
-                con.executemany(
-                    "INSERT INTO review_tasks (url, project_id, record_id, task_id, data_sha) VALUES (?, ?, ?, ?, ?)",
-                    [(ls.url, proj.id, rid, tid, sha) for rid, (tid, sha) in server.items()])
+            insert_rows(con, "review_tasks", TASK_COLUMNS,
+                        [(ls.url, proj.id, rid, tid, sha) for rid, (tid, sha) in server.items()])
         if res.adopted or res.server_duplicates:
             log.warning("project %s: adopted %d tasks already on the server, %d duplicate tasks left alone",
                         proj.id, res.adopted, res.server_duplicates)
@@ -211,11 +214,11 @@ def push(store: Store, ls: LabelStudio, *, selection: Selection | None = None, u
         chunk = new[start:start + chunk_size]
         task_ids = ls.import_tasks(proj.id, [t for _, t in chunk])
         with store.transaction() as con:
-            con.executemany(
-                "INSERT INTO review_tasks (url, project_id, record_id, task_id, data_sha) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (url, project_id, record_id) DO UPDATE SET task_id = excluded.task_id, "
-                "data_sha = excluded.data_sha",
-                [(ls.url, proj.id, rid, tid, t["meta"]["data_sha"]) for (rid, t), tid in zip(chunk, task_ids, strict=True)])
+            insert_rows(con, "review_tasks", TASK_COLUMNS,
+                        [(ls.url, proj.id, rid, tid, t["meta"]["data_sha"])
+                         for (rid, t), tid in zip(chunk, task_ids, strict=True)],
+                        on_conflict="ON CONFLICT (url, project_id, record_id) DO UPDATE SET "
+                                    "task_id = excluded.task_id, data_sha = excluded.data_sha")
         res.imported += len(chunk)
         if on_chunk is not None:
             on_chunk(res.imported)
