@@ -40,3 +40,13 @@ def test_writes_need_the_token(hub_server, tmp_path):
                           cwd=tmp_path)
     assert "401" in proc.stdout, proc.stderr[-2000:]
     assert not [r for r in hub_server.requests() if "/commit/" in r]
+
+
+def test_push_to_a_branch(run_cli, hub_server, filled_db):
+    proc = run_cli("push", "me/branchy", "--revision", "dev", "--status", "any", "--db", filled_db,
+                   env=hub_server.env(xet=False))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("/datasets/me/branchy/tree/dev")
+    dev, main = hub_server.head("me/branchy", "dev"), hub_server.head("me/branchy", "main")
+    assert "data/train-00000-of-00001.parquet" in dev["files"] and "README.md" in dev["files"]
+    assert list(main["files"]) == [".gitattributes"]  # main is untouched

@@ -161,6 +161,16 @@ def latest_splits(store: Store) -> dict[str, str]:
     return dict(store.con.execute("SELECT record_id, split FROM export_splits WHERE run_id = ?", [row[0]]).fetchall())
 
 
+def _remove_stale_splits(out: Path, written: set[str]) -> None:
+    """Drop split files an earlier export left in ``out`` that this one did not write (e.g. a test split)."""
+    for name in ("train", "test"):
+        for suffix in (".jsonl", ".parquet"):
+            p = out / f"{name}{suffix}"
+            if p.name not in written and p.is_file():
+                p.unlink()
+                log.info("removed stale %s from an earlier export", p)
+
+
 def export_dataset(store: Store, options: ExportOptions) -> ExportResult:
     """Write the selected records in ``options.format`` under ``options.out``, one file set per split."""
     if options.think not in THINK_MODES:
@@ -182,6 +192,7 @@ def export_dataset(store: Store, options: ExportOptions) -> ExportResult:
     except BaseException:
         store.set_run_status(run_id, "failed")
         raise
+    _remove_stale_splits(out, written={p.name for p in files})
     summary = split_summary(splits)
     manifest = {"format": options.format, "run_id": run_id, "seed": options.seed,
                 "test_fraction": options.test_fraction, "think": options.think, "splits": summary,
