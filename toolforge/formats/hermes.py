@@ -61,10 +61,11 @@ def render(record: Any, *, add_generation_prompt: bool = False) -> str:
             out.append("<|im_start|>user\n" + content_of(m) + "<|im_end|>\n")
         elif role == "assistant":
             text = _think(m) + content_of(m)
+            calls = message_calls(m)
             out.append("<|im_start|>assistant")
-            if text:
+            if text or not calls:
                 out.append("\n" + text)
-            for c in message_calls(m):
+            for c in calls:
                 out.append('\n<tool_call>\n{"name": "' + c["name"] + '", "arguments": ' + tojson(c["arguments"]) + "}\n</tool_call>")
             out.append("<|im_end|>\n")
         elif role == "tool":

@@ -1,15 +1,16 @@
 """Llama 3.1 / 3.2 JSON tool calling: ``{"name": ..., "parameters": {...}}``, optional ``<|python_tag|>``.
 
 Rendered as the Llama 3.1 chat template does with its default
-``tools_in_user_message``: a system turn with the knowledge/today dates, the
+``tools_in_user_message``: a system turn with ``Environment: ipython`` (when
+tools are offered) and the knowledge/today dates, the
 function list and instruction prepended to the first user message, each call
 as a JSON object with ``parameters`` (several calls joined with ``; ``, as
-vLLM's ``llama3_json`` parser reads them), and tool results in ``ipython`` turns.
+vLLM's ``llama3_json`` parser reads them; the template itself allows one), and
+tool results in ``ipython`` turns as the template writes them (``content | tojson``).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from toolforge.formats._common import (
@@ -44,7 +45,7 @@ def render(record: Any, *, add_generation_prompt: bool = False) -> str:
     d = record_dict(record)
     system, rest = split_system(d["messages"])
     tools = tool_defs(d)
-    out = ["<|begin_of_text|>", _header("system"),
+    out = ["<|begin_of_text|>", _header("system"), "Environment: ipython\n" if tools else "",
            f"Cutting Knowledge Date: December 2023\nToday Date: {DATE_STRING}\n\n",
            (system or "").strip(), "<|eot_id|>"]
     first_user = True
@@ -65,13 +66,8 @@ def render(record: Any, *, add_generation_prompt: bool = False) -> str:
             else:
                 out.append(_header("assistant") + content_of(m).strip() + "<|eot_id|>")
         elif role == "tool":
-            content = content_of(m)
-            try:
-                value = json.loads(content)
-                body = tojson(value) if isinstance(value, (dict, list)) else content
-            except json.JSONDecodeError:
-                body = content
-            out.append(_header("ipython") + body + "<|eot_id|>")
+            # the Llama 3.1 template writes `content | tojson` (a string is iterable in Jinja): a JSON string
+            out.append(_header("ipython") + tojson(content_of(m)) + "<|eot_id|>")
     if add_generation_prompt:
         out.append(_header("assistant"))
     return "".join(out)

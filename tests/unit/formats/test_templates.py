@@ -1,0 +1,167 @@
+"""Renderers agree with chat templates for the same conversation.
+
+The templates below are written here, in Jinja, from each family's documented
+format (the way the public chat templates lay out turns, tools, calls and
+results); they are not copies of any model's template file. They are rendered
+the way transformers renders chat templates: a sandboxed Jinja environment
+with trim_blocks/lstrip_blocks and a ``tojson`` filter that keeps unicode.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from toolforge.formats import get_renderer
+from toolforge.record import Record
+
+
+def _env() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"])
+
+    def tojson(x, indent=None):
+        return json.dumps(x, ensure_ascii=False, indent=indent)
+
+    def raise_exception(msg):
+        raise ValueError(msg)
+
+    env.filters["tojson"] = tojson
+    env.globals["raise_exception"] = raise_exception
+    return env
+
+
+# ChatML with tools in the system turn, <tool_call> JSON after the assistant text,
+# tool results grouped into one user turn (Hermes / Qwen2.5 layout).
+HERMES = r"""
+{%- set default_system = 'You are Qwen, created by Alibaba Cloud. You are a helpful assistant.' %}
+{%- if messages[0].role == 'system' %}{% set sys = messages[0].content %}{% set msgs = messages[1:] %}
+{%- else %}{% set sys = default_system %}{% set msgs = messages %}{% endif %}
+{{- '<|im_start|>system\n' + sys }}
+{%- if tools %}
+{{- '\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>' }}
+{%- for tool in tools %}{{ '\n' + (tool | tojson) }}{% endfor %}
+{{- '\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>' }}
+{%- endif %}
+{{- '<|im_end|>\n' }}
+{%- for m in msgs %}
+{%- if m.role == 'user' or (m.role == 'assistant' and not m.tool_calls) %}
+{{- '<|im_start|>' + m.role + '\n' + m.content + '<|im_end|>\n' }}
+{%- elif m.role == 'assistant' %}
+{{- '<|im_start|>assistant' }}{% if m.content %}{{ '\n' + m.content }}{% endif %}
+{%- for tc in m.tool_calls %}
+{{- '\n<tool_call>\n{"name": "' + tc.function.name + '", "arguments": ' + (tc.function.arguments | tojson) + '}\n</tool_call>' }}
+{%- endfor %}
+{{- '<|im_end|>\n' }}
+{%- elif m.role == 'tool' %}
+{%- if loop.first or msgs[loop.index0 - 1].role != 'tool' %}{{ '<|im_start|>user' }}{% endif %}
+{{- '\n<tool_response>\n' + m.content + '\n</tool_response>' }}
+{%- if loop.last or msgs[loop.index0 + 1].role != 'tool' %}{{ '<|im_end|>\n' }}{% endif %}
+{%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}
+"""
+
+# Llama 3.1 with tools in the first user message (the default), one JSON call with
+# "parameters" per assistant turn, results in ipython turns written with tojson.
+LLAMA31 = r"""
+{{- '<|begin_of_text|>' }}
+{%- if messages[0].role == 'system' %}{% set sys = messages[0].content | trim %}{% set msgs = messages[1:] %}
+{%- else %}{% set sys = '' %}{% set msgs = messages %}{% endif %}
+{{- '<|start_header_id|>system<|end_header_id|>\n\n' }}
+{%- if tools %}{{ 'Environment: ipython\n' }}{% endif %}
+{{- 'Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n' + sys + '<|eot_id|>' }}
+{%- if tools %}
+{%- set first = msgs[0].content | trim %}{% set msgs = msgs[1:] %}
+{{- '<|start_header_id|>user<|end_header_id|>\n\n' }}
+{{- 'Given the following functions, please respond with a JSON for a function call with its proper arguments that best answers the given prompt.\n\n' }}
+{{- 'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.Do not use variables.\n\n' }}
+{%- for t in tools %}{{ (t | tojson(indent=4)) + '\n\n' }}{% endfor %}
+{{- first + '<|eot_id|>' }}
+{%- endif %}
+{%- for m in msgs %}
+{%- if m.role == 'tool' %}
+{{- '<|start_header_id|>ipython<|end_header_id|>\n\n' + (m.content | tojson) + '<|eot_id|>' }}
+{%- elif m.tool_calls %}
+{%- if m.tool_calls | length != 1 %}{{ raise_exception('one call per turn') }}{% endif %}
+{%- set tc = m.tool_calls[0].function %}
+{{- '<|start_header_id|>assistant<|end_header_id|>\n\n{"name": "' + tc.name + '", "parameters": ' + (tc.arguments | tojson) + '}<|eot_id|>' }}
+{%- else %}
+{{- '<|start_header_id|>' + m.role + '<|end_header_id|>\n\n' + (m.content | trim) + '<|eot_id|>' }}
+{%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}
+"""
+
+# LFM2: ChatML after <|startoftext|>; tools as a JSON list in the system turn; calls as a
+# Python list between tool-call tokens; results between tool-response tokens in tool turns.
+LFM2 = r"""
+{{- '<|startoftext|>' }}
+{%- if messages[0].role == 'system' %}{% set sys = messages[0].content %}{% set msgs = messages[1:] %}
+{%- else %}{% set sys = '' %}{% set msgs = messages %}{% endif %}
+{%- if tools %}{% set sys = sys + ('\n' if sys else '') + 'List of tools: <|tool_list_start|>['
+    + (tools | map('tojson') | join(', ')) + ']<|tool_list_end|>' %}{% endif %}
+{%- if sys %}{{ '<|im_start|>system\n' + sys + '<|im_end|>\n' }}{% endif %}
+{%- for m in msgs %}
+{{- '<|im_start|>' + m.role + '\n' }}
+{%- if m.role == 'tool' %}{{ '<|tool_response_start|>' + m.content + '<|tool_response_end|>' }}
+{%- else %}
+{%- if m.tool_calls %}{{ '<|tool_call_start|>[' }}
+{%- for tc in m.tool_calls %}{{ tc.function.name + '(' }}
+{%- for k, v in tc.function.arguments.items() %}{{ k + '=' + (v | pyrepr) }}{{ ', ' if not loop.last }}{% endfor %}
+{{- ')' + (', ' if not loop.last else '') }}{% endfor %}{{ ']<|tool_call_end|>' }}{% endif %}
+{{- m.content or '' }}
+{%- endif %}
+{{- '<|im_end|>\n' }}
+{%- endfor %}
+{%- if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}
+"""
+
+
+def _pyrepr(v):
+    if v is True:
+        return "True"
+    if v is False:
+        return "False"
+    if v is None:
+        return "None"
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, list):
+        return "[" + ", ".join(_pyrepr(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {_pyrepr(x)}" for k, x in v.items()) + "}"
+    return json.dumps(v)
+
+
+TEMPLATES = {"hermes": HERMES, "llama3_json": LLAMA31, "lfm2": LFM2}
+
+
+def _template_render(family, rec: Record, add_generation_prompt: bool) -> str:
+    env = _env()
+    env.filters["pyrepr"] = _pyrepr
+    d = rec.to_dict()
+    return env.from_string(TEMPLATES[family]).render(messages=d["messages"], tools=d["tools"] or None,
+                                                     add_generation_prompt=add_generation_prompt)
+
+
+@pytest.mark.parametrize("family", sorted(TEMPLATES))
+@pytest.mark.parametrize("gen", [False, True])
+def test_renderer_matches_template(family, gen, sample_records):
+    checked = 0
+    for rec in sample_records:
+        if family == "llama3_json" and any(len(m.tool_calls or []) > 1 for m in rec.messages):
+            continue  # the Llama 3.1 template allows one call per turn
+        if any(m.reasoning for m in rec.messages) and family == "hermes":
+            continue  # reasoning is written Qwen3-style, beyond the Qwen2.5 layout
+        expected = _template_render(family, rec, gen)
+        assert get_renderer(family)(rec, add_generation_prompt=gen) == expected, rec.scenario
+        checked += 1
+    assert checked >= 6
+
+
+def test_renderer_matches_template_without_tools_or_system():
+    rec = Record.model_validate({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]})
+    for family in TEMPLATES:
+        assert get_renderer(family)(rec) == _template_render(family, rec, False), family
