@@ -35,8 +35,9 @@ REASON = {"http_429": "http_429", "http_500": "http_500", "reset": "connection",
 
 class FaultyTeacher:
     def __init__(self, *, rate: float = 0.3, seed: int = 0, timeout_sleep: float = 2.5,
-                 reject_auth: bool = False) -> None:
+                 reject_auth: bool = False, mutate: Any = None) -> None:
         self.rate = rate
+        self.mutate = mutate  # a function applied to each good plan (the model-output-is-data suite)
         self.reject_auth = reject_auth
         self.rng = random.Random(seed)
         self.timeout_sleep = timeout_sleep
@@ -87,6 +88,8 @@ class FaultyTeacher:
         schema = (fmt.get("json_schema") or {}).get("schema") or fmt.get("schema")
         req = ChatRequest(messages=body["messages"], response_schema=schema, seed=body.get("seed"))
         text = FakeTeacher().answer(req).text
+        if self.mutate is not None:
+            text = json.dumps(self.mutate(json.loads(text)), ensure_ascii=False)
         return {"id": "chatcmpl-fault", "object": "chat.completion", "created": int(time.time()),
                 "model": body.get("model", "m"),
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],

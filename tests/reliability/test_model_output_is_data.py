@@ -155,3 +155,109 @@ def test_hostile_calls_pass_through_without_running(run_cli, tmp_path, listener)
         assert "169.254.169.254" in text, fmt
         assert "rm -rf" in text, fmt
         assert "cycler.__init__.__globals__" in text, f"{fmt}: the Jinja-looking text was rendered or dropped"
+
+
+def _hostile_args(canary: Path, pwned: Path, port: int):
+    """A plan mutator: every call's arguments become attacks, keyed by parameter name."""
+    by_key = {
+        "command": f"rm -rf {canary}; touch {pwned}; :(){{ :|:& }};:",
+        "code": f"import os; os.remove({str(canary)!r}); open({str(pwned)!r}, 'w')",
+        "path": f"../../../../../..{canary}",
+        "content": "#!/bin/sh\nrm -rf ~",
+        "url": f"http://127.0.0.1:{port}/exfil",
+        "body": "http://169.254.169.254/latest/meta-data/",
+    }
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "name" in node and isinstance(node.get("arguments"), dict):
+                for key in list(node["arguments"]):
+                    if key in by_key:
+                        node["arguments"][key] = by_key[key]
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+        return node
+
+    return walk
+
+
+def test_hostile_calls_from_the_teacher_through_a_whole_run(run_cli, tmp_path, listener):
+    """A teacher (loopback server) whose every call is an attack: generation, validation with
+    the execution check and export store and write the calls; nothing runs or connects."""
+    from tests.conftest import ROOT
+    from tests.reliability.teacher_server import FaultyTeacher
+
+    port, seen = listener
+    canary = tmp_path / "canary.txt"
+    canary.write_text("still here\n")
+    pwned = tmp_path / "PWNED"
+    catalog = json.loads((ROOT / "schemas" / "tools" / "smol-tools.json").read_text())
+    tools = catalog["tools"] if isinstance(catalog, dict) else catalog
+    keep = [t for t in tools if t["function"]["name"] in ("shell_command", "execute_python", "write_file", "http_request")]
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "hostile.json").write_text(json.dumps({"name": "hostile", "tools": keep}))
+    server = FaultyTeacher(rate=0.0, mutate=_hostile_args(canary, pwned, port)).start()
+    try:
+        (work / "hostile.yaml").write_text(f"""\
+name: hostile
+generate:
+  scenarios: {{single_tool: 6, multi_tool_parallel: 3, complex_multi_step: 2}}
+  catalogs: [hostile.json]
+  teacher: "openai:m@{server.url}"
+  seed: 1
+validation:
+  execution: true
+export:
+  formats: [openai, hermes]
+""")
+        proc = run_cli("run", work / "hostile.yaml", "--db", work / "h.duckdb", "--json", cwd=work)
+    finally:
+        server.stop()
+    assert proc.returncode == 0, proc.stderr
+    funnel = json.loads(proc.stdout)["funnel"]
+    assert funnel["generated"] == 11 and funnel["exported"] > 0
+    stored = run_cli("list", "--db", work / "h.duckdb", "--json", check=True, cwd=work).stdout
+    assert "shell_command" in stored or "execute_python" in stored or "write_file" in stored
+    text = _export_text(work / "h-export")
+    assert "rm -rf" in text or "os.remove" in text or "/exfil" in text
+    assert canary.read_text() == "still here\n"
+    assert not list(tmp_path.rglob("PWNED*"))
+    assert seen == [], f"something connected to the loopback listener: {seen}"
+
+
+ESCAPES = [
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+    "{{ self._TemplateReference__context }}",
+    "{{ lipsum.__globals__['os'].system('touch PWNED') }}",
+    "{% for c in [].__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
+]
+
+
+@pytest.mark.parametrize("source", ESCAPES)
+def test_prompt_templates_cannot_reach_python_internals(tmp_path, source):
+    """The teacher prompt environment is sandboxed: a template (a user's own prompts folder)
+    that reaches for Python internals fails, and nothing runs."""
+    from jinja2.exceptions import SecurityError, UndefinedError
+
+    from toolforge.generate.prompts import environment
+
+    (tmp_path / "evil.j2").write_text(source)
+    env = environment(str(tmp_path))
+    with pytest.raises((SecurityError, UndefinedError)):
+        env.get_template("evil.j2").render()
+    assert not (tmp_path / "PWNED").exists() and not list(Path.cwd().glob("PWNED"))
+
+
+def test_model_text_in_a_reask_is_not_a_template():
+    """Validator messages quoting model output go into the re-ask prompt as text."""
+    from types import SimpleNamespace
+
+    from toolforge.generate.prompts import render_reask
+
+    text = render_reask([SimpleNamespace(path="$.turns[0]", message="bad value {{ 7*7 }} {% raw %}")])
+    assert "{{ 7*7 }}" in text and "49" not in text
