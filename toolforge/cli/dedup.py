@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
 def dedup_cmd(
     method: Annotated[str, typer.Option("--method", "-m", help="exact, near (MinHash + LSH) or semantic (embeddings).")] = "exact",
     threshold: Annotated[Optional[float], typer.Option(help="near: Jaccard (default 0.8); semantic: cosine (default 0.85); in (0, 1].")] = None,
-    against: Annotated[Optional[str], typer.Option("--against", help="Decontaminate: mark records too close to this eval file or folder (e.g. ../shared/bfcl).")] = None,
+    against: Annotated[Optional[str], typer.Option("--against", help="Decontaminate: mark records too close to this eval file or folder (e.g. ../shared/bfcl), or split:NAME of the last export.")] = None,
     ngram: Annotated[Optional[int], typer.Option(help="near: shingles are word n-grams of length 1..N (default 1).")] = None,
     num_perm: Annotated[Optional[int], typer.Option("--num-perm", help="near: MinHash permutations (default 64).")] = None,
     engine: Annotated[Optional[str], typer.Option(help="near: duckdb (default, faster) or datasketch.")] = None,

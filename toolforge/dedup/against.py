@@ -170,17 +170,45 @@ def _semantic(store: Store, refs: list[RefItem], cfg: DedupConfig) -> dict[str, 
     return _best_per_record(rec, ref, score)
 
 
+SPLIT_PREFIX = "split:"
+
+
+def split_reference(store: Store, name: str) -> list[RefItem]:
+    """The records of split ``name`` in the most recent export that made one (``export_splits``)."""
+    if not store.has_table("export_splits"):
+        raise InputError(f"no export has recorded splits in {store.path}", hint="run `toolforge export` first")
+    text_sql = USER_TEXT_SQL.removesuffix(", ' ')") + ", chr(10))"  # user turns, one per line
+    rows = store.con.execute(
+        f"SELECT r.id, {text_sql} FROM records r WHERE r.id IN ("
+        "SELECT record_id FROM export_splits WHERE split = ? AND run_id = (SELECT s.run_id FROM export_splits s "
+        "JOIN export_runs e ON e.run_id = s.run_id WHERE s.split = ? ORDER BY e.created_at DESC LIMIT 1)) ORDER BY r.id",
+        [name, name]).fetchall()
+    if not rows:
+        raise InputError(f"no export has a split named {name!r}", hint="see `toolforge export --help` (e.g. split:test)")
+    return [RefItem(id=rid, user_turns=[t for t in (text or "").split("\n") if t.strip()], content_id=rid)
+            for rid, text in rows]
+
+
 def run_against(store: Store, cfg: DedupConfig) -> DedupResult:
     t0 = time.perf_counter()
-    refs = load_reference(cfg.against or "")
-    reference = str(Path(cfg.against or "").resolve())
+    spec = cfg.against or ""
     n = build_scope(store, method="against", status=cfg.status, scenarios=cfg.scenarios, skip_marked=False)
+    if spec.startswith(SPLIT_PREFIX) and not Path(spec).exists():
+        refs = split_reference(store, spec[len(SPLIT_PREFIX):])
+        reference = spec
+        # the held-out records are the reference, not records to check
+        store.con.execute(f"DELETE FROM {SCOPE} WHERE id IN (SELECT unnest(?::VARCHAR[]))", [[r.id for r in refs]])
+        n = int(store.con.execute(f"SELECT count(*) FROM {SCOPE}").fetchone()[0])  # type: ignore[index]
+    else:
+        refs = load_reference(spec)
+        reference = str(Path(spec).resolve())
     if n == 0:
         raise InputError(f"no records to check in {store.path}", hint="import or generate records first")
+    offset = int(store.con.execute(f"SELECT coalesce(max(idx), -1) + 1 FROM {SCOPE}").fetchone()[0])  # type: ignore[index]
     if cfg.method == "exact":
         found = _exact(store, refs)
     elif cfg.method == "near":
-        found = _near(store, refs, cfg, n)
+        found = _near(store, refs, cfg, offset)
     else:
         found = _semantic(store, refs, cfg)
     result = DedupResult(method=cfg.method, records=n, pairs=len(found["rec"]), clusters=0, marked=len(found["rec"]),

@@ -126,7 +126,7 @@ def cross_pairs(store: Store, ref_texts: list[str], *, threshold: float,
     store.con.execute(
         f"CREATE OR REPLACE TEMP TABLE _tf_dd_emb AS SELECT s.idx, 0::TINYINT AS side, e.embedding AS e "
         f"FROM {SCOPE} s JOIN dedup_embeddings e ON e.record_id = s.id AND e.model = ?", [MODEL_NAME])
-    n_scope = store.con.execute(f"SELECT count(*) FROM {SCOPE}").fetchone()[0]  # type: ignore[index]
+    n_scope = store.con.execute(f"SELECT coalesce(max(idx), -1) + 1 FROM {SCOPE}").fetchone()[0]  # type: ignore[index]
     store.con.execute("INSERT INTO _tf_dd_emb SELECT unnest(?::INTEGER[]), 1, unnest(?::FLOAT[][])",
                       [[n_scope + i for i in range(len(ref_texts))], ref.tolist()])
     res = store.con.execute(_pairs_sql(dim, cross=True), [threshold - 1e-6]).fetchnumpy()
