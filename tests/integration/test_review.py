@@ -175,6 +175,16 @@ def test_push_annotate_pull(labelstudio, reviewers, run_cli, tmp_path, sample_re
     assert status["agreement"]["records_with_several"] == 2 and status["agreement"]["unanimous"] == 0
     assert status["agreement"]["pairwise_agreement"] == pytest.approx(1 / 4)
 
+    # export takes the review into account: accepted records only, edited revisions instead of originals
+    out = tmp_path / "export"
+    run_cli("export", "--db", db, "--format", "openai", "--out", out, check=True)
+    lines = [json.loads(line) for f in sorted(out.rglob("*.jsonl")) for line in f.read_text().splitlines() if line]
+    answers = [m["content"] for line in lines for m in line["messages"][-1:]]
+    assert len(lines) == 5
+    assert "Lisbon: sunny, 19 °C. Reykjavik: colder." in answers and "Done: sent." in answers
+    assert rec["multi_tool_parallel"].final_answer not in answers
+    assert rec["no_tool_needed"].final_answer not in answers and err.final_answer not in answers
+
     # reviewed records are not pushed again by default; the project keeps one task per record
     third = json.loads(run_cli("review", "push", "--db", db, "--project", project, "--json", env=env,
                                check=True).stdout)
