@@ -148,9 +148,11 @@ def record_export(store: Store, *, run_id: str, kind: str, fmt: str, target: str
             "INSERT INTO export_runs (run_id, kind, format, target, revision, commit_oid, seed, test_fraction, "
             "n_records) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [run_id, kind, fmt, target, revision, commit_oid, seed, test_fraction, n])
-        con.executemany("INSERT INTO export_splits (run_id, record_id, split) VALUES (?, ?, ?) "
-                        "ON CONFLICT DO NOTHING",
-                        [(run_id, r.id, name) for name, recs in splits.items() for r in recs])
+        ids = [r.id for recs in splits.values() for r in recs]
+        names = [name for name, recs in splits.items() for _ in recs]
+        if ids:  # one statement over list parameters: executemany is far slower in DuckDB
+            con.execute("INSERT INTO export_splits (run_id, record_id, split) "
+                        "SELECT ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[])", [run_id, ids, names])
 
 
 def latest_splits(store: Store) -> dict[str, str]:
