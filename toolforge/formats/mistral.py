@@ -2,9 +2,11 @@
 
 Rendered as the Mistral-7B-Instruct-v0.3 template writes a conversation:
 ``[AVAILABLE_TOOLS] [...][/AVAILABLE_TOOLS]`` before the last user turn, the
-system prompt prepended to the last user turn, calls as
+system prompt prepended to the user turn only when that turn ends the
+conversation (so a finished training conversation carries no system prompt,
+exactly as the template renders it), calls as
 ``[TOOL_CALLS] [{"name": ..., "arguments": ..., "id": ...}]</s>`` with 9-character
-call ids, and results as ``[TOOL_RESULTS] {"content": ..., "call_id": ...}[/TOOL_RESULTS]``.
+call ids, and results as ``[TOOL_RESULTS] {"content": <content as is>, "call_id": ...}[/TOOL_RESULTS]``.
 The parser also reads the v11 form ``[TOOL_CALLS]name{json}`` (with or
 without ``[ARGS]``), several calls in a row, and text around them.
 """
@@ -12,7 +14,6 @@ without ``[ARGS]``), several calls in a row, and text around them.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any
 
@@ -41,6 +42,16 @@ def mistral_call_id(raw: str | None, index: int) -> str:
     return "".join(_ALNUM[b % len(_ALNUM)] for b in h[:9])
 
 
+def _tool_json(tool: dict[str, Any]) -> str:
+    # the v0.3 template writes string fields between quotes as they are, other fields with tojson
+    fields = []
+    for key, val in tool["function"].items():
+        if key == "return":
+            continue
+        fields.append(f'"{key}": "{val}"' if isinstance(val, str) else f'"{key}": {tojson(val)}')
+    return '{"type": "function", "function": {' + ", ".join(fields) + "}}"
+
+
 def render(record: Any, *, add_generation_prompt: bool = False) -> str:
     d = record_dict(record)
     system, rest = split_system(d["messages"])
@@ -53,9 +64,9 @@ def render(record: Any, *, add_generation_prompt: bool = False) -> str:
         role = m["role"]
         if role == "user":
             if tools and i == last_user:
-                out.append("[AVAILABLE_TOOLS] [" + ", ".join(tojson(t) for t in tools) + "][/AVAILABLE_TOOLS]")
+                out.append("[AVAILABLE_TOOLS] [" + ", ".join(_tool_json(t) for t in tools) + "][/AVAILABLE_TOOLS]")
             text = content_of(m)
-            if system and i == last_user:
+            if system is not None and i == len(rest) - 1:  # as the template does: only on a final user turn
                 text = system + "\n\n" + text
             out.append("[INST] " + text + "[/INST]")
         elif role == "assistant":
@@ -67,18 +78,13 @@ def render(record: Any, *, add_generation_prompt: bool = False) -> str:
                     n += 1
                     if c.get("id"):
                         ids[c["id"]] = cid
-                    items.append({"name": c["name"], "arguments": c["arguments"], "id": cid})
-                out.append("[TOOL_CALLS] [" + ", ".join(tojson(x) for x in items) + "]</s>")
+                    items.append(tojson({"name": c["name"], "arguments": c["arguments"]})[:-1] + f', "id": "{cid}"}}')
+                out.append("[TOOL_CALLS] [" + ", ".join(items) + "]</s>")
             else:
                 out.append(" " + content_of(m).strip() + "</s>")
         elif role == "tool":
             cid = ids.get(m.get("tool_call_id") or "", mistral_call_id(m.get("tool_call_id"), -1))
-            content = content_of(m)
-            try:
-                value: Any = json.loads(content)
-            except json.JSONDecodeError:
-                value = content
-            out.append("[TOOL_RESULTS] " + tojson({"content": value, "call_id": cid}) + "[/TOOL_RESULTS]")
+            out.append('[TOOL_RESULTS] {"content": ' + content_of(m) + f', "call_id": "{cid}"}}[/TOOL_RESULTS]')
     return "".join(out)
 
 
