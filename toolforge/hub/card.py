@@ -116,7 +116,7 @@ def audio_summary(audio: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     voices = Counter((str(a.get("engine") or "-"), str(a.get("voice") or "-")) for a in clips)
     seconds = sum(float(a.get("duration_s") or 0.0) for a in clips)
     rates = sorted({int(a["sample_rate"]) for a in clips if a.get("sample_rate")})
-    return {"clips": len(clips), "hours": f"{seconds / 3600:.3f}",
+    return {"clips": len(clips), "hours": f"{seconds / 3600:.3f}", "seconds": f"{seconds:.1f}",
             "sample_rates": ", ".join(f"{r} Hz" for r in rates) or "sample rate unknown",
             "voices": [{"engine": e, "voice": v, "n": n} for (e, v), n in voices.most_common()]}
 

@@ -43,3 +43,15 @@ def test_card_metadata_and_numbers(filled_db, sample_records):
 
 def test_size_categories():
     assert size_category(0) == "n<1K" and size_category(1000) == "1K<n<10K" and size_category(10**6) == "1M<n<10M"
+
+
+def test_audio_summary():
+    from toolforge.hub.card import audio_summary
+
+    rows = {"a": [{"engine": "espeak", "voice": "en-us", "duration_s": 1800.0, "sample_rate": 24000},
+                  {"engine": "piper", "voice": "joe", "duration_s": 1800.0, "sample_rate": 22050}],
+            "b": [{"engine": "espeak", "voice": "en-us", "duration_s": 3600.0, "sample_rate": 24000}]}
+    s = audio_summary(rows)
+    assert s["clips"] == 3 and s["hours"] == "2.000" and s["seconds"] == "7200.0"
+    assert s["sample_rates"] == "22050 Hz, 24000 Hz"
+    assert s["voices"][0] == {"engine": "espeak", "voice": "en-us", "n": 2}
