@@ -131,3 +131,39 @@ def test_eval_bad_input_is_reported_clearly(run_cli, tmp_path, sample_dicts):
     assert "exactly one of --predictions" in err("-r", refs)
     assert "file not found" in err("-r", tmp_path / "missing.jsonl", "-p", preds)
     assert "unknown match mode" in err("-r", refs, "-p", preds, "--match", "fuzzy")
+
+
+def test_eval_a_split_of_the_store_and_keep_the_result(run_cli, filled_db, tmp_path):
+    from toolforge.export import latest_splits
+    from toolforge.store import open_store
+
+    exp = run_cli("export", "--format", "openai", "--out", tmp_path / "exp", "--test-fraction", "0.5",
+                  "--status", "any", "--db", filled_db)
+    assert exp.returncode == 0, exp.stderr
+    with open_store(filled_db, read_only=True) as store:
+        test_ids = [rid for rid, split in latest_splits(store).items() if split == "test"]
+        rows = [store.get_record(rid).to_dict() for rid in test_ids]
+    assert rows
+    preds = tmp_path / "p.jsonl"
+    gold = _gold_predictions(rows)
+    preds.write_text("".join(json.dumps(p) + "\n" for p in gold))
+    proc = run_cli("eval", "--split", "test", "--db", filled_db, "--predictions", preds, "--json")
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(proc.stdout)
+    assert res["overall"]["counts"]["turns"] == len(gold) and res["overall"]["exact_match"] == 1.0
+    assert res["run_id"].startswith("eval-") and "stored as eval run" in proc.stderr
+    con = duckdb.connect(str(filled_db), read_only=True)
+    n_turns = con.execute("SELECT count(*) FROM eval_turns WHERE run_id = ?", [res["run_id"]]).fetchone()[0]
+    con.close()
+    assert n_turns == len(gold)
+    # a second run with one wrong call, compared by run id
+    worse = [dict(p, tool_calls=[]) if p["tool_calls"] else p for p in gold]
+    (tmp_path / "w.jsonl").write_text("".join(json.dumps(p) + "\n" for p in worse))
+    proc2 = run_cli("eval", "--split", "test", "--db", filled_db, "--predictions", tmp_path / "w.jsonl", "--json")
+    run2 = json.loads(proc2.stdout)["run_id"]
+    cmp = run_cli("eval", "--compare", res["run_id"], run2, "--db", filled_db, "--json")
+    assert cmp.returncode == 0, cmp.stderr
+    deltas = {(r["group"], r["metric"]): r["delta"] for r in json.loads(cmp.stdout)["rows"]}
+    assert deltas[("overall", "recall")] == -1.0
+    missing = run_cli("eval", "--split", "validation", "--db", filled_db, "--predictions", preds)
+    assert missing.returncode == 2 and "holds no records" in missing.stderr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Optional, cast
 
 import typer
 
@@ -32,8 +32,8 @@ def eval_cmd(
     max_tokens: Annotated[int, typer.Option(min=1, help="Token limit per answer with --model.")] = 512,
     seed: Annotated[int, typer.Option(help="Seed with --model.")] = 0,
     concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight with --model.")] = 4,
-    compare: Annotated[Optional[tuple[Path, Path]], typer.Option(help="Show two eval results (results.json or --out folders) side by side.")] = None,
-    db: Annotated[Optional[Path], typer.Option("--db", envvar="TOOLFORGE_DB", help="DuckDB store file (with --split).")] = None,
+    compare: Annotated[Optional[tuple[Path, Path]], typer.Option(help="Show two eval results (results.json, --out folders, or eval run ids in --db) side by side.")] = None,
+    db: Annotated[Optional[Path], typer.Option("--db", envvar="TOOLFORGE_DB", help="DuckDB store: the --split to read, and where the result is kept (eval_runs).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Score tool calls: precision/recall/F1 of tool selection, JSON validity, argument correctness,
@@ -44,7 +44,7 @@ def eval_cmd(
     if compare is not None:
         from toolforge.evaluate import compare_results, load_result
 
-        cmp = compare_results(load_result(compare[0]), load_result(compare[1]))
+        cmp = compare_results(load_result(compare[0], db), load_result(compare[1], db))
         if as_json:
             print_json(cmp)
         else:
@@ -61,7 +61,7 @@ def eval_cmd(
         choice_check(c, CATEGORIES, "BFCL category")
     try:
         cfg = EvalConfig(references=references, split=split, db=db, predictions=predictions, model=model,
-                         family=family, match=match, first_turn_only=first_turn_only, allow_missing=allow_missing,
+                         family=family, match=cast(Any, match), first_turn_only=first_turn_only, allow_missing=allow_missing,
                          bfcl=bfcl, categories=category or None, include_inconsistent=include_inconsistent,
                          limit=limit, out=out, temperature=temperature, max_tokens=max_tokens, seed=seed,
                          concurrency=concurrency)
@@ -79,6 +79,8 @@ def eval_cmd(
     result = run_eval(cfg)
     if out is not None:
         info(f"wrote {out / 'results.json'}" + (f" and {out / 'predictions.jsonl'}" if model else ""))
+    if result.get("run_id"):
+        info(f"stored as eval run {result['run_id']} in {db}")
     if as_json:
         print_json({k: v for k, v in result.items() if k != "failures"} |
                    ({"failures": result["failures"][:50]} if "failures" in result else {}))

@@ -133,9 +133,22 @@ def run_eval(cfg: EvalConfig) -> dict[str, Any]:
     result: dict[str, Any] = {"kind": "records", **aggregate(scores)}
     result["config"] = _config_summary(cfg, pred_path)
     result["config"]["ignored_predictions"] = line_up["ignored"]
+    turn_rows = [s.to_dict() for s in scores]
     if cfg.out:
-        _write_outputs(cfg.out, result, [s.to_dict() for s in scores])
+        _write_outputs(cfg.out, result, turn_rows)
+    _save(cfg, result, turn_rows)
     return result
+
+
+def _save(cfg: EvalConfig, result: dict[str, Any], turns: list[dict[str, Any]]) -> None:
+    """With a store (--db), keep the result there too (eval_runs, eval_groups, eval_turns)."""
+    if cfg.db is None:
+        return
+    from toolforge.evaluate.store import save_result
+    from toolforge.store import open_store
+
+    with open_store(cfg.db) as store:
+        result["run_id"] = save_result(store, result, turns)
 
 
 def _run_bfcl(cfg: EvalConfig, parser: Any) -> dict[str, Any]:
@@ -189,6 +202,7 @@ def _run_bfcl(cfg: EvalConfig, parser: Any) -> dict[str, Any]:
     if cfg.out:
         failures = result["failures"]
         _write_outputs(cfg.out, {k: v for k, v in result.items() if k != "failures"}, failures)
+    _save(cfg, result, [{"id": e.id, "category": e.category} for e in entries])
     return result
 
 
@@ -207,9 +221,16 @@ def _config_summary(cfg: EvalConfig, pred_path: Path) -> dict[str, Any]:
     return data
 
 
-def load_result(path: str | Path) -> dict[str, Any]:
-    """An eval result written by ``toolforge eval --out`` (results.json) or ``--json``."""
+def load_result(path: str | Path, db: Path | None = None) -> dict[str, Any]:
+    """An eval result written by ``toolforge eval --out`` (results.json) or ``--json``, or the id
+    of an eval run kept in the store ``db``."""
     p = Path(path)
+    if db is not None and not p.exists() and str(path).startswith("eval-"):
+        from toolforge.evaluate.store import load_run
+        from toolforge.store import open_store
+
+        with open_store(db, read_only=True) as store:
+            return load_run(store, str(path))
     if p.is_dir():
         p = p / "results.json"
     if not p.exists():

@@ -79,7 +79,7 @@ def convert_turns(turns: list[Any], tools_raw: list[Any] | None, *, source: str,
         if not isinstance(t, dict) or not isinstance(t.get("value", t.get("content")), str):
             raise ValueError(f"conversations[{i}]: expected {{\"from\", \"value\"}}")
         role = _ROLES.get(str(t.get("from", t.get("role"))).lower())
-        text = t.get("value", t.get("content"))
+        text: str = t.get("value", t.get("content")) or ""
         if role is None:
             raise ValueError(f"conversations[{i}]: unknown role {t.get('from', t.get('role'))!r}")
         if role == "system":

@@ -104,7 +104,7 @@ def tool_from_def(d: Any, notes: list[str]) -> dict[str, Any]:
         d = loads_lenient(d)
     if not isinstance(d, dict):
         raise ValueError(f"a tool definition must be an object, got {type(d).__name__}")
-    fn = d.get("function") if isinstance(d.get("function"), dict) else d
+    fn: dict[str, Any] = d["function"] if isinstance(d.get("function"), dict) else d
     name = fn.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ValueError("a tool definition has no name")

@@ -152,7 +152,8 @@ def xlam_params_to_schema(params: dict[str, Any], notes: list[str], *, where: st
         unknown: list[str] = []
         tstr = spec.get("type")
         if tstr is None:
-            schema, optional = {}, False
+            schema: dict[str, Any] = {}
+            optional = False
         elif isinstance(tstr, str):
             schema, optional = parse_type(tstr, unknown)
         else:
