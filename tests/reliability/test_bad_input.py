@@ -57,6 +57,14 @@ def _recipe(tmp: Path, text: str | bytes) -> Path:
 
 Case = Callable[[Path, Path], list]
 
+GOOD = """name: x
+generate:
+  scenarios: {single_tool: 2}
+  catalogs: [smol-tools]
+  teacher: "fake:"
+  seed: 1
+"""
+
 CASES: dict[str, Case] = {
     # --- import: files and lines ------------------------------------------------------------
     "import-missing-file": lambda t, db: ["import", t / "nope.jsonl", "--db", db],
@@ -104,10 +112,33 @@ CASES: dict[str, Case] = {
     "run-unknown-stage": lambda t, db: ["run", _recipe(t, "name: x\n"), "--from", "polish", "--db", db],
     "run-from-after-until": lambda t, db: ["run", _recipe(t, "name: x\n"), "--from", "export", "--until", "generate", "--db", db],
     "run-negative-scale": lambda t, db: ["run", _recipe(t, "name: x\n"), "--scale", "-1", "--db", db],
+    # --- run: recipes that parse but are wrong (checked before the store is touched) ----------
+    "run-recipe-unknown-key": lambda t, db: ["run", _recipe(t, GOOD + "colour: blue\n"), "--db", db],
+    "run-recipe-wrong-type": lambda t, db: ["run", _recipe(t, GOOD.replace("seed: 1", "seed: lots")), "--db", db],
+    "run-recipe-missing-generate": lambda t, db: ["run", _recipe(t, "name: x\n"), "--db", db],
+    "run-recipe-unknown-scenario": lambda t, db: ["run", _recipe(t, GOOD.replace("single_tool", "time_travel")), "--db", db],
+    "run-recipe-unknown-export-format": lambda t, db: ["run", _recipe(t, GOOD + "export: {formats: [parquet-ish]}\n"), "--db", db],
+    "run-recipe-unknown-dedup-method": lambda t, db: ["run", _recipe(t, GOOD + "dedup: {methods: [fuzzy]}\n"), "--db", db],
+    "run-recipe-path-outside-working-folder": lambda t, db: ["run", _recipe(t, GOOD + "export: {out: ../../../../../etc/tf}\n"), "--db", db],
+    "run-recipe-catalog-invalid-schema": lambda t, db: ["run", _recipe(t, GOOD.replace("[smol-tools]", f"[{_catalog(t, [{'type': 'function', 'function': {'name': 'f', 'parameters': {'type': 'objekt'}}}])}]")), "--db", db],
+    "run-recipe-unknown-teacher": lambda t, db: ["run", _recipe(t, GOOD.replace('"fake:"', "gpt9:big")), "--db", db],
+    "run-recipe-zero-records": lambda t, db: ["run", _recipe(t, GOOD.replace("single_tool: 2", "single_tool: 0")), "--db", db],
+    "run-recipe-bad-push-repo": lambda t, db: ["run", _recipe(t, GOOD + "push: {repo: 'not a repo id'}\n"), "--db", db],
 }
 
 # What each case's one-line error must say (so a case cannot pass by failing for another reason).
 EXPECT: dict[str, str] = {
+    'run-recipe-bad-push-repo': 'invalid repo id',
+    'run-recipe-catalog-invalid-schema': 'parameters must be',
+    'run-recipe-missing-generate': 'generate: Field required',
+    'run-recipe-path-outside-working-folder': 'outside the working folder',
+    'run-recipe-unknown-dedup-method': 'dedup.methods',
+    'run-recipe-unknown-export-format': 'unknown export format',
+    'run-recipe-unknown-key': 'colour: unknown key',
+    'run-recipe-unknown-scenario': 'time_travel',
+    'run-recipe-unknown-teacher': 'unknown teacher backend',
+    'run-recipe-wrong-type': 'generate.seed',
+    'run-recipe-zero-records': 'no scenario to generate',
     'import-arguments-bad-json-string': 'arguments is not valid JSON',
     'import-db-in-missing-folder': 'does not exist',
     'import-empty-messages': 'messages',

@@ -133,6 +133,12 @@ def run_pipeline(db: Path, recipe: Any, *, recipe_name: str, options: PipelineOp
     ctx = StageContext(db=db, recipe=recipe, recipe_name=recipe_name, recipe_path=recipe_path,
                        options=options, out_dir=out_dir)
     modules = stages or {name: stage_module(name) for name in STAGES}
+    # Check every selected stage's inputs (catalogs, teacher spec, formats, ...) before the
+    # store is opened, so that bad input never changes it.
+    for name in selected:
+        check = getattr(modules[name], "preflight", None)
+        if check is not None and modules[name].enabled(recipe):
+            check(ctx)
     outcomes: list[StageOutcome] = []
     waiting = False
     for i, name in enumerate(STAGES):

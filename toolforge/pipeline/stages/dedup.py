@@ -15,6 +15,14 @@ def config(ctx: StageContext) -> Any:
     return ctx.recipe.dedup.model_dump()
 
 
+def preflight(ctx: StageContext) -> None:
+    from toolforge.dedup.config import make_config
+
+    sec = ctx.recipe.dedup
+    for method in sec.methods:
+        make_config(method=method, threshold=sec.threshold if method != "exact" else None, status="valid")
+
+
 def run(ctx: StageContext) -> StageReport:
     from toolforge.dedup.config import make_config
     from toolforge.dedup.run import run_dedup

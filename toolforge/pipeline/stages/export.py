@@ -19,12 +19,22 @@ def config(ctx: StageContext) -> Any:
     return {**ctx.recipe.export.model_dump(), "out_dir": str(ctx.out_dir)}
 
 
+def preflight(ctx: StageContext) -> None:
+    from toolforge.export import get_format
+    from toolforge.export.convert import THINK_MODES  # noqa: F401  (the export library is importable)
+
+    for fmt in ctx.recipe.export.formats:
+        get_format(fmt)  # an unknown or unavailable format fails before anything is written
+    if ctx.out_dir.exists() and not ctx.out_dir.is_dir():
+        from toolforge.errors import InputError
+
+        raise InputError(f"export folder {ctx.out_dir} exists and is not a folder")
+
+
 def run(ctx: StageContext) -> StageReport:
-    from toolforge.export import ExportOptions, export_dataset, get_format
+    from toolforge.export import ExportOptions, export_dataset
 
     sec = ctx.recipe.export
-    for fmt in sec.formats:
-        get_format(fmt)  # an unknown or unavailable format fails before anything is written
     counts: dict[str, Any] = {"formats": {}}
     exported = 0
     with ctx.open() as store:

@@ -43,6 +43,25 @@ def generate_config(ctx: StageContext) -> Any:
                           run_name=f"pipeline:{ctx.recipe_name}", **extra)
 
 
+def preflight(ctx: StageContext) -> None:
+    """Scenarios, counts, catalogs and the teacher spec, checked without a store or a network."""
+    from pydantic import ValidationError
+
+    from toolforge.backends import split_spec
+    from toolforge.catalog import load_catalogs
+    from toolforge.errors import UsageError
+
+    try:
+        cfg = generate_config(ctx)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise UsageError(f"generate.{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+    if cfg.total == 0:
+        raise UsageError("the recipe asks for no records", hint="give the scenarios counts, or a --count")
+    split_spec(cfg.teacher)
+    load_catalogs(list(cfg.catalogs))
+
+
 def config(ctx: StageContext) -> Any:
     cfg = generate_config(ctx)
     return {"targets": cfg.targets, "teacher": cfg.teacher, "catalogs": cfg.catalogs, "seed": cfg.seed}

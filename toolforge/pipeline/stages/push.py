@@ -15,6 +15,16 @@ def config(ctx: StageContext) -> Any:
     return ctx.recipe.push.model_dump()
 
 
+def preflight(ctx: StageContext) -> None:
+    from toolforge.hub.push import check_repo_id, check_s3_url
+
+    repo = ctx.recipe.push.repo
+    if repo.startswith("s3://"):
+        check_s3_url(repo)
+    else:
+        check_repo_id(repo)
+
+
 def run(ctx: StageContext) -> StageReport:
     from toolforge.hub import PushOptions, push_dataset
 

@@ -19,6 +19,14 @@ def config(ctx: StageContext) -> Any:
     return ctx.recipe.review.model_dump()
 
 
+def preflight(ctx: StageContext) -> None:
+    from toolforge.errors import UsageError
+
+    url = ctx.recipe.review.url
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"review.url {url!r} is not an http(s) URL", hint="e.g. http://127.0.0.1:8080")
+
+
 def run(ctx: StageContext) -> StageReport:
     from toolforge.review.client import connect
     from toolforge.review.pull import pull

@@ -15,6 +15,12 @@ def config(ctx: StageContext) -> Any:
     return ctx.recipe.tts.model_dump()
 
 
+def preflight(ctx: StageContext) -> None:
+    from toolforge.audio.engines import get_engine
+
+    get_engine(ctx.recipe.tts.engine)  # unknown or unavailable engine: fail before the store changes
+
+
 def run(ctx: StageContext) -> StageReport:
     from toolforge.audio.run import TTSConfig, run_tts
     from toolforge.store.select import Selection
