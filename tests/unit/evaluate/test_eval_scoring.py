@@ -177,3 +177,21 @@ def test_raw_output_without_family_is_a_usage_error():
 
     with pytest.raises(UsageError, match="family"):
         resolve(P("r1", 2, output='<tool_call>{"name": "x"}</tool_call>'), None)
+
+
+def test_imported_bfcl_records_accept_every_acceptable_value_in_bfcl_mode():
+    from pathlib import Path
+
+    from toolforge.importers.bfcl import bind_source
+
+    path = Path(__file__).resolve().parents[2] / "fixtures" / "import_samples" / "bfcl" / "BFCL_v4_sample.json"
+    line = json.loads(path.read_text().splitlines()[0])   # radius [5.0, 5], units ["cm", "centimeters", ""]
+    rec = bind_source(path)(line)
+    refs = [("b1", rec)]
+    alt = [P("b1", 1, [{"name": "geometry.area_circle", "arguments": {"radius": 5, "units": "Centimeters"}}])]
+    assert score(refs, alt, mode="bfcl")["overall"]["argument_correctness"] == 1.0
+    assert score(refs, alt, mode="exact")["overall"]["argument_correctness"] == 0.0
+    omitted = [P("b1", 1, [{"name": "geometry.area_circle", "arguments": {"radius": 5.0}}])]
+    assert score(refs, omitted, mode="bfcl")["overall"]["exact_match"] == 1.0
+    wrong = [P("b1", 1, [{"name": "geometry.area_circle", "arguments": {"radius": 5.0, "units": "inches"}}])]
+    assert score(refs, wrong, mode="bfcl")["overall"]["argument_correctness"] == 0.0
