@@ -8,9 +8,9 @@ Records are never deleted. A run of a method:
 3. joins pairs into clusters (connected components) and keeps the best member of
    each: an accepted review first, then a validated record, then an unvalidated
    one, then an invalid or rejected one; ties go to the earliest stored;
-4. replaces that method's earlier clusters in the scope with the new ones:
-   every member in ``dedup_clusters``, every member but the kept one in the core
-   ``dedup_marks`` table.
+4. replaces that method's earlier rows for the records in scope with the new
+   ones: every member in ``dedup_clusters``, every member but the kept one in the
+   core ``dedup_marks`` table (rows of records outside the scope are kept).
 """
 
 from __future__ import annotations
@@ -169,19 +169,16 @@ def components(a: np.ndarray, b: np.ndarray, score: np.ndarray) -> dict[int, tup
 
 
 def write_clusters(store: Store, method: str, comp: dict[int, tuple[int, float]], run_id: str) -> int:
-    """Replace ``method``'s clusters that touch the scope; returns how many records were marked."""
+    """Replace ``method``'s rows for the records in scope; returns how many records were marked.
+
+    Rows of records outside the scope (an earlier run over a wider selection) are kept.
+    """
     members = sorted(comp)
     reps = [comp[m][0] for m in members]
     scores = [comp[m][1] for m in members]
     with store.transaction() as con:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _tf_dd_old AS SELECT DISTINCT cluster_id FROM dedup_clusters "
-            f"WHERE method = ? AND record_id IN (SELECT id FROM {SCOPE})", [method])
-        con.execute(
-            "DELETE FROM dedup_marks WHERE method = ? AND (cluster_id IN (SELECT cluster_id FROM _tf_dd_old) "
-            f"OR record_id IN (SELECT id FROM {SCOPE}))", [method])
-        con.execute("DELETE FROM dedup_clusters WHERE method = ? AND cluster_id IN (SELECT cluster_id FROM _tf_dd_old)",
-                    [method])
+        con.execute(f"DELETE FROM dedup_marks WHERE method = ? AND record_id IN (SELECT id FROM {SCOPE})", [method])
+        con.execute(f"DELETE FROM dedup_clusters WHERE method = ? AND record_id IN (SELECT id FROM {SCOPE})", [method])
         if members:
             con.execute(
                 "INSERT INTO dedup_clusters (method, cluster_id, record_id, is_kept, score, run_id) "
@@ -193,7 +190,6 @@ def write_clusters(store: Store, method: str, comp: dict[int, tuple[int, float]]
                 "INSERT INTO dedup_marks (record_id, method, cluster_id, kept_id, score) "
                 "SELECT record_id, method, cluster_id, substr(cluster_id, length(method) + 2), score "
                 "FROM dedup_clusters WHERE method = ? AND run_id = ? AND NOT is_kept", [method, run_id])
-        con.execute("DROP TABLE IF EXISTS _tf_dd_old")
     return sum(1 for m in members if comp[m][0] != m)
 
 

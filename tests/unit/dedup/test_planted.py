@@ -73,3 +73,22 @@ def test_rerun_replaces_and_dry_run_writes_nothing(tmp_path, corpus):
         assert first.marked == second.marked == 60
         assert store.con.execute("SELECT count(*) FROM dedup_marks WHERE method = 'exact'").fetchone()[0] == 60
         assert store.con.execute("SELECT count(*) FROM dedup_clusters WHERE method = 'exact'").fetchone()[0] == 120
+
+
+def test_narrower_rerun_keeps_marks_outside_its_scope(tmp_path, sample_records):
+    from toolforge.record import Record
+
+    recs = list(sample_records)
+    dups = []
+    for r in recs[:3]:
+        d = r.to_dict()
+        d.pop("id")
+        d["messages"][-1]["content"] = "Yet another answer."
+        dups.append(Record.model_validate(d))
+    with open_store(tmp_path / "n.duckdb") as store:
+        store.upsert_records(recs + dups, source="test")
+        assert run_dedup(store, make_config(method="exact")).marked == 3
+        single = {r.id for r in dups if r.scenario == "single_tool"}
+        assert run_dedup(store, make_config(method="exact", scenarios=["single_tool"])).marked == len(single)
+        marked = {r for (r,) in store.con.execute("SELECT record_id FROM dedup_marks").fetchall()}
+    assert marked == {r.id for r in dups}
