@@ -194,7 +194,7 @@ def _claimed_numbers(text: str, raw: bool = False) -> list[Any]:
         pieces = [json.dumps(value)]
     else:
         pieces = _NUMBER.findall(text)
-    out = []
+    out: list[Any] = []
     for p in pieces:
         if not _NUMBER.fullmatch(p):
             continue

@@ -89,7 +89,7 @@ def compile_fast(schema: Any, format_checker: Any = None) -> Pred | None:
             if not isinstance(values, list) or not all(type(v) is str for v in values):
                 return None
             allowed = frozenset(values)
-            checks.append(lambda x, a=allowed: type(x) is str and x in a)
+            checks.append(lambda x, a=allowed: type(x) is str and x in a)  # type: ignore[misc]
 
     for kw, op in (("minimum", lambda x, b: x >= b), ("maximum", lambda x, b: x <= b),
                    ("exclusiveMinimum", lambda x, b: x > b), ("exclusiveMaximum", lambda x, b: x < b)):
@@ -97,39 +97,39 @@ def compile_fast(schema: Any, format_checker: Any = None) -> Pred | None:
             bound = schema[kw]
             if not _is_num(bound):
                 return None
-            checks.append(lambda x, b=bound, o=op: not _is_num(x) or o(x, b))
+            checks.append(lambda x, b=bound, o=op: not _is_num(x) or o(x, b))  # type: ignore[misc]
 
     if "minLength" in schema or "maxLength" in schema:
         lo = schema.get("minLength", 0)
         hi = schema.get("maxLength")
         if type(lo) is not int or (hi is not None and type(hi) is not int):
             return None
-        checks.append(lambda x, lo=lo, hi=hi: type(x) is not str or (len(x) >= lo and (hi is None or len(x) <= hi)))
+        checks.append(lambda x, lo=lo, hi=hi: type(x) is not str or (len(x) >= lo and (hi is None or len(x) <= hi)))  # type: ignore[misc]
 
     if "pattern" in schema:
         try:
             rx = re.compile(schema["pattern"])
         except (re.error, TypeError):
             return None
-        checks.append(lambda x, rx=rx: type(x) is not str or rx.search(x) is not None)
+        checks.append(lambda x, rx=rx: type(x) is not str or rx.search(x) is not None)  # type: ignore[misc]
 
     if "format" in schema and format_checker is not None:
         fmt = schema["format"]
         fc = format_checker
-        checks.append(lambda x, f=fmt: fc.conforms(x, f))
+        checks.append(lambda x, f=fmt: fc.conforms(x, f))  # type: ignore[misc]
 
     if "minItems" in schema or "maxItems" in schema:
         lo = schema.get("minItems", 0)
         hi = schema.get("maxItems")
         if type(lo) is not int or (hi is not None and type(hi) is not int):
             return None
-        checks.append(lambda x, lo=lo, hi=hi: type(x) is not list or (len(x) >= lo and (hi is None or len(x) <= hi)))
+        checks.append(lambda x, lo=lo, hi=hi: type(x) is not list or (len(x) >= lo and (hi is None or len(x) <= hi)))  # type: ignore[misc]
 
     if "items" in schema:
         item = compile_fast(schema["items"], format_checker)
         if item is None:
             return None
-        checks.append(lambda x, p=item: type(x) is not list or all(p(v) for v in x))
+        checks.append(lambda x, p=item: type(x) is not list or all(p(v) for v in x))  # type: ignore[misc]
 
     props = schema.get("properties")
     if props is not None or "required" in schema or "additionalProperties" in schema:

@@ -140,7 +140,7 @@ def judge_store(store: Any, selection: Any = None, *, teacher: Any, results: lis
     judge = Judge.from_spec(teacher) if isinstance(teacher, str) else Judge(teacher)
     summary = Summary("judge")
     batch: list[tuple[str, list[Issue]]] = []
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[tuple[Any, ...]] = []
 
     def flush() -> None:
         store.replace_issues("judge", batch)

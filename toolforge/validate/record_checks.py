@@ -240,7 +240,7 @@ class RecordValidator:
             if not isinstance(call, dict):
                 issues.append(Issue("record_invalid", cp, "a tool call is a JSON object"))
                 continue
-            fn = call.get("function") if isinstance(call.get("function"), dict) else call
+            fn: dict[str, Any] = call["function"] if isinstance(call.get("function"), dict) else call
             name = fn.get("name")
             if not isinstance(name, str) or not name:
                 issues.append(Issue("record_invalid", f"{cp}.function.name", "a tool call needs a function name"))

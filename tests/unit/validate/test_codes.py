@@ -158,6 +158,15 @@ CASES: dict[str, list[Callable[[], dict]]] = {
         lambda: _set(R.single(), lambda r: r.update(scenario="error_recovery")),
         _seq_one_turn,
     ],
+    # extra codes, beyond the required list
+    "tool_name_mismatch": [
+        lambda: _set(R.single(), lambda r: _m(r, 3).update(name="web_search")),
+        lambda: _set(R.parallel(), lambda r: _m(r, 4).update(name="log_event")),
+    ],
+    "duplicate_tool": [
+        lambda: _set(R.single(), lambda r: r["tools"].append(R.WEATHER)),
+        lambda: _set(R.single(), lambda r: r["tools"].append({"name": "web_search", "parameters": {"type": "object"}})),
+    ],
 }
 
 
