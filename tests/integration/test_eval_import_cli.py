@@ -131,6 +131,12 @@ def test_eval_bad_input_is_reported_clearly(run_cli, tmp_path, sample_dicts):
     assert "exactly one of --predictions" in err("-r", refs)
     assert "file not found" in err("-r", tmp_path / "missing.jsonl", "-p", preds)
     assert "unknown match mode" in err("-r", refs, "-p", preds, "--match", "fuzzy")
+    bfcl_q = SAMPLES / "bfcl" / "BFCL_v4_sample.json"
+    assert "score BFCL files with --bfcl" in err("-r", bfcl_q, "-p", preds)
+    lonely = tmp_path / "BFCL_v4_sample.json"          # a question file without possible_answer/
+    lonely.write_text(bfcl_q.read_text())
+    assert "no answer file" in err("--bfcl", "-r", lonely, "-p", preds)
+    assert "unknown BFCL category" in err("--bfcl", "-r", bfcl_q, "-p", preds, "--category", "simple_java")
 
 
 def test_eval_a_split_of_the_store_and_keep_the_result(run_cli, filled_db, tmp_path):

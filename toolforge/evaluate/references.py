@@ -65,6 +65,9 @@ def load_reference_records(path: str | Path) -> list[tuple[str, Record]]:
         if line.error:
             bad.append(f"line {line.number}: {line.error}")
             continue
+        if isinstance(line.value, dict) and "question" in line.value and "function" in line.value:
+            raise InputError(f"{path}: line {line.number} is a BFCL question, not a record",
+                             hint="score BFCL files with --bfcl")
         try:
             rec = convert(line.value)
         except ConversionError as exc:
