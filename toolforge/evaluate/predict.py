@@ -73,8 +73,10 @@ async def _ask(teacher: Any, task: PredictTask, *, temperature: float, max_token
     from toolforge.backends import ChatRequest, TransientError
 
     tools, back = wire_tools(task.tools)
+    # tool_choice is left to the server's default: vLLM refuses an explicit "auto" unless it was
+    # started with --enable-auto-tool-choice, and servers without native tool calls answer in text
     req = ChatRequest(messages=wire_messages(task.messages), tools=tools or None, temperature=temperature,
-                      max_tokens=max_tokens, seed=seed, tool_choice="auto" if tools else None)
+                      max_tokens=max_tokens, seed=seed)
     for attempt in range(1, attempts + 1):
         try:
             resp = await teacher.chat(req)

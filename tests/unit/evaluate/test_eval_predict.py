@@ -52,7 +52,7 @@ def test_wire_format_and_names_mapped_back():
     assert lines == [{"id": "a", "turn": 1, "tool_calls": [{"name": "math.factorial", "arguments": {"n": 5}}]},
                      {"id": "b", "output": "<tool_call>{}</tool_call>"}]
     req = teacher.requests[0]
-    assert req.tools[0]["function"]["name"] == "math_factorial" and req.temperature == 0.0 and req.tool_choice == "auto"
+    assert req.tools[0]["function"]["name"] == "math_factorial" and req.temperature == 0.0 and req.tool_choice is None
     assert teacher.closed
 
 
