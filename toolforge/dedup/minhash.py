@@ -86,19 +86,19 @@ _RNG = random.Random(20261121)
 _OFFSETS = [_RNG.getrandbits(63) for _ in range(512)]
 
 
-def _band_keys_sql(bands: int, rows: int) -> str:
-    cols = []
-    for b in range(bands):
-        mins = ", ".join(
-            f"list_min(list_transform(hs, lambda h: hash(xor(h, {_OFFSETS[b * rows + r]}::UBIGINT))))"
-            for r in range(rows)
-        )
-        cols.append(f"hash({mins}) AS b{b}")
-    return ", ".join(cols)
+def _signature_sql(bands: int, rows: int, source: str = f"{_T}_sh") -> str:
+    """``SELECT idx, side, b0..b{bands-1}``: the LSH band keys of each document's MinHash signature.
+
+    One row per (document, shingle), then one min() per permutation in a grouped
+    aggregate (measured 1.6x faster here than a list lambda per permutation)."""
+    mins = ", ".join(f"min(hash(xor(h, {_OFFSETS[i]}::UBIGINT))) AS m{i}" for i in range(bands * rows))
+    keys = ", ".join(f"hash({', '.join(f'm{b * rows + r}' for r in range(rows))}) AS b{b}" for b in range(bands))
+    return (f"SELECT idx, side, {keys} FROM (SELECT idx, side, {mins} FROM "
+            f"(SELECT idx, side, unnest(hs) AS h FROM {source}) GROUP BY idx, side)")
 
 
 def _candidates_duckdb(con: duckdb.DuckDBPyConnection, bands: int, rows: int, cross: bool) -> None:
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_T}_sig AS SELECT idx, side, {_band_keys_sql(bands, rows)} FROM {_T}_sh")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_T}_sig AS {_signature_sql(bands, rows)}")
     union = " UNION ALL ".join(f"SELECT {b} AS band, b{b} AS k, idx, side FROM {_T}_sig" for b in range(bands))
     if cross:
         # each record with the smallest reference document sharing its bucket
