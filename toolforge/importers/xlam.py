@@ -11,7 +11,9 @@ it is optional or it has a default (kept as ``default``). A type name with no JS
 
 The record is the query and one assistant turn with the answers as calls (no tool
 results exist in the source, so it is a call-only record: a reference for the
-tool-selection decision, ``toolforge eval --first-turn-only``).
+tool-selection decision, ``toolforge eval --first-turn-only``). Empty ``answers``
+(xLAM's irrelevance data) become a ``no_tool_needed`` record whose assistant says no
+tool applies (a fixed text, marked ``meta.synthetic_answer``).
 """
 
 from __future__ import annotations
@@ -205,9 +207,15 @@ def convert(value: Any) -> Record:
     try:
         tools = [tool_from_def(t, notes) for t in tools_raw]
         messages: list[dict[str, Any]] = [{"role": "user", "content": query}]
+        meta: dict[str, Any] = {"source_id": value["id"]} if "id" in value else {}
         if answers:
             messages.append(call_message(answers, [0]))
-        meta = {"call_only": True} | ({"source_id": value["id"]} if "id" in value else {})
+            meta["call_only"] = True
+        else:  # xLAM's irrelevance data: the right answer is no call; the source has no text for it
+            from toolforge.importers.bfcl import NO_CALL_TEXT
+
+            messages.append({"role": "assistant", "content": NO_CALL_TEXT})
+            meta["synthetic_answer"] = True
         return build_record(tools, messages, source="xlam", notes=notes, meta=meta)
     except ValueError as exc:
         raise ConversionError(str(exc)) from None

@@ -118,6 +118,13 @@ def test_xlam_type_strings_map_to_json_schema():
     assert "arg_type" in {i.code for i in validate_record(bad)}
 
 
+def test_xlam_empty_answers_is_a_no_tool_record_that_validates():
+    line = json.loads((SAMPLES / "xlam.jsonl").read_text().splitlines()[0]) | {"answers": "[]"}
+    rec = get_converter("xlam")(line)
+    assert rec.scenario == "no_tool_needed" and rec.calls == [] and rec.meta["synthetic_answer"] is True
+    assert errors(rec) == []
+
+
 @pytest.mark.parametrize("text,schema,optional", [
     ("str", {"type": "string"}, False),
     ("int, optional", {"type": "integer"}, True),
