@@ -91,6 +91,15 @@ def _schema_of(tools: Sequence[dict[str, Any]], name: str) -> dict[str, Any] | N
     return None
 
 
+def _answer_value(v: Any) -> Any:
+    """A plain value in BFCL's answer form: dict keys hold lists of acceptable values."""
+    if isinstance(v, dict):
+        return {k: [_answer_value(x)] for k, x in v.items()}
+    if isinstance(v, list):
+        return [_answer_value(x) for x in v]
+    return v
+
+
 def reference_answer(call: dict[str, Any], schema: dict[str, Any] | None) -> dict[str, Any]:
     """A BFCL-style answer built from a reference call: its values, and the schema's optional
     parameters as omittable (or given their default)."""
@@ -98,7 +107,7 @@ def reference_answer(call: dict[str, Any], schema: dict[str, Any] | None) -> dic
     required = set((schema or {}).get("required") or [])
     params: dict[str, list[Any]] = {}
     for k, v in call["arguments"].items():
-        opts = [v]
+        opts = [_answer_value(v)]
         spec = props.get(k)
         if isinstance(spec, dict) and "default" in spec and spec["default"] == v and k not in required:
             opts.append(OMIT)

@@ -195,3 +195,18 @@ def test_imported_bfcl_records_accept_every_acceptable_value_in_bfcl_mode():
     assert score(refs, omitted, mode="bfcl")["overall"]["exact_match"] == 1.0
     wrong = [P("b1", 1, [{"name": "geometry.area_circle", "arguments": {"radius": 5.0, "units": "inches"}}])]
     assert score(refs, wrong, mode="bfcl")["overall"]["argument_correctness"] == 0.0
+
+
+def test_bfcl_mode_with_nested_objects_and_lists():
+    tool = {"type": "function", "function": {"name": "book", "parameters": {"type": "object", "properties": {
+        "guest": {"type": "object", "properties": {"name": {"type": "string"}, "tags": {"type": "array"}}},
+        "rooms": {"type": "array", "items": {"type": "object"}}}, "required": ["guest"]}}}
+    args = {"guest": {"name": "Ada Lovelace", "tags": ["vip", "late"]}, "rooms": [{"beds": 2}, {"beds": 1}]}
+    r = ("k1", Record.model_validate({"scenario": "single_tool", "tools": [tool], "messages": [
+        {"role": "user", "content": "book"}, {"role": "assistant", "tool_calls": [call("c", "book", **args)]}]}))
+    same = [P("k1", 1, [{"name": "book", "arguments": {"guest": {"name": "ada lovelace", "tags": ["VIP", "late"]},
+                                                       "rooms": [{"beds": 2}, {"beds": 1}]}}])]
+    assert score([r], same, mode="bfcl")["overall"]["argument_correctness"] == 1.0
+    swapped = [P("k1", 1, [{"name": "book", "arguments": {"guest": {"name": "Ada Lovelace", "tags": ["late", "vip"]},
+                                                          "rooms": [{"beds": 2}, {"beds": 1}]}}])]
+    assert score([r], swapped, mode="bfcl")["overall"]["argument_correctness"] == 0.0   # lists keep their order
