@@ -112,6 +112,7 @@ CASES: dict[str, Case] = {
     "run-unknown-stage": lambda t, db: ["run", _recipe(t, "name: x\n"), "--from", "polish", "--db", db],
     "run-from-after-until": lambda t, db: ["run", _recipe(t, "name: x\n"), "--from", "export", "--until", "generate", "--db", db],
     "run-negative-scale": lambda t, db: ["run", _recipe(t, "name: x\n"), "--scale", "-1", "--db", db],
+    "run-scale-and-count": lambda t, db: ["run", _recipe(t, GOOD), "--scale", "0.5", "--count", "3", "--db", db],
     # --- run: recipes that parse but are wrong (checked before the store is touched) ----------
     "run-recipe-unknown-key": lambda t, db: ["run", _recipe(t, GOOD + "colour: blue\n"), "--db", db],
     "run-recipe-wrong-type": lambda t, db: ["run", _recipe(t, GOOD.replace("seed: 1", "seed: lots")), "--db", db],
@@ -128,6 +129,7 @@ CASES: dict[str, Case] = {
 
 # What each case's one-line error must say (so a case cannot pass by failing for another reason).
 EXPECT: dict[str, str] = {
+    'run-scale-and-count': 'not both',
     'run-recipe-bad-push-repo': 'invalid repo id',
     'run-recipe-catalog-invalid-schema': 'parameters must be',
     'run-recipe-missing-generate': 'generate: Field required',

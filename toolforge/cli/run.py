@@ -52,6 +52,9 @@ def run_cmd(
         raise
     from toolforge.pipeline.runner import selected_stages
 
+    if scale is not None and count is not None:
+        raise UsageError("give --scale or --count, not both")
+
     selected_stages(options)  # bad --from/--until: fail before reading anything
     loaded = load_pipeline_recipe(recipe)
     if logging.getLogger().level > logging.INFO:
