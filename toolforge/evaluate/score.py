@@ -76,8 +76,10 @@ def canonical_arguments(args: dict[str, Any], schema: dict[str, Any] | None = No
     for k, v in args.items():
         cv = _canon_value(v)
         spec = props.get(k)
-        if isinstance(spec, dict) and "default" in spec and canonical_json(_canon_value(spec["default"])) == canonical_json(cv):
-            continue
+        if isinstance(spec, dict) and "default" in spec:
+            dflt = _canon_value(spec["default"])
+            if dflt == cv and canonical_json(dflt) == canonical_json(cv):  # cheap test first; True == 1 needs the second
+                continue
         out[k] = cv
     return canonical_json(out)
 
@@ -139,10 +141,20 @@ def score_turn(ref: RefTurn, res: Resolved, *, mode: MatchMode = "exact", missin
     tp = sum(overlap.values())
     answers = ref.answers if ref.answers and len(ref.answers) == len(ref.calls) else None
     indexed = list(range(len(ref.calls)))
-    args_ok = match_all(
-        res.calls, indexed,
-        lambda p, j: args_match(p, ref.calls[j], ref, mode, answers[j] if (answers and mode == "bfcl") else None),
-    )
+    if not tp:
+        args_ok = 0
+    elif mode == "exact":  # canonicalise each call once, then compare keys
+        schemas = {n: _schema_of(ref.tools, n) for n in overlap}
+        ref_keys = [(c["name"], canonical_arguments(c["arguments"], schemas.get(c["name"]))) for c in ref.calls]
+        pred_keys = [(c["name"], canonical_arguments(c["arguments"], schemas.get(c["name"])))
+                     if c["name"] in schemas else None for c in res.calls]
+        args_ok = match_all(list(range(len(pred_keys))), indexed,
+                            lambda i, j: pred_keys[i] is not None and pred_keys[i] == ref_keys[j])
+    else:
+        args_ok = match_all(
+            res.calls, indexed,
+            lambda p, j: args_match(p, ref.calls[j], ref, mode, answers[j] if answers else None),
+        )
     exact = (len(pred_names) == len(ref_names) == args_ok) and (bool(ref_names) or not res.attempted)
     return TurnScore(
         id=ref.id, turn=ref.turn, scenario=ref.scenario, ref_calls=ref_names, pred_calls=pred_names,
