@@ -23,15 +23,27 @@ class ValidateSection(_Section):
     execution: bool = True                         # run the execution check (safe registered tools only)
 
 
+DedupMethod = Literal["exact", "near", "semantic"]
+Role = Literal["user", "assistant"]
+
+
+def _default_methods() -> list[DedupMethod]:
+    return ["exact", "near"]
+
+
+def _default_roles() -> list[Role]:
+    return ["user", "assistant"]
+
+
 class DedupSection(_Section):
-    methods: list[Literal["exact", "near", "semantic"]] = Field(default_factory=lambda: ["exact", "near"])
+    methods: list[DedupMethod] = Field(default_factory=_default_methods, min_length=1)
     threshold: float | None = Field(default=None, gt=0, le=1)   # near/semantic similarity threshold
 
 
 class TTSSection(_Section):
     engine: str = "espeak"
     voices: list[str] | None = None                # engine voice names; None = the engine's default pool
-    roles: list[Literal["user", "assistant"]] = Field(default_factory=lambda: ["user", "assistant"])
+    roles: list[Role] = Field(default_factory=_default_roles, min_length=1)
     sample_rate: int = Field(default=24000, ge=8000, le=48000)
     asr_check: bool = False
     seed: int = 0
