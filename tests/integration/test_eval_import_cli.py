@@ -171,5 +171,8 @@ def test_eval_a_split_of_the_store_and_keep_the_result(run_cli, filled_db, tmp_p
     assert cmp.returncode == 0, cmp.stderr
     deltas = {(r["group"], r["metric"]): r["delta"] for r in json.loads(cmp.stdout)["rows"]}
     assert deltas[("overall", "recall")] == -1.0
+    as_refs = run_cli("eval", "--references", "test", "--db", filled_db, "--predictions", preds, "--json")
+    assert as_refs.returncode == 0, as_refs.stderr                       # --references FILE_OR_SPLIT
+    assert json.loads(as_refs.stdout)["overall"] == res["overall"]
     missing = run_cli("eval", "--split", "validation", "--db", filled_db, "--predictions", preds)
     assert missing.returncode == 2 and "holds no records" in missing.stderr

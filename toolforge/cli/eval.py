@@ -15,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
 
 def eval_cmd(
-    references: Annotated[Optional[Path], typer.Option("--references", "-r", help="Reference records (JSON Lines), or BFCL question files/folder with --bfcl.")] = None,
+    references: Annotated[Optional[Path], typer.Option("--references", "-r", help="Reference records (JSON Lines) or a split name of the store (--db), or BFCL question files/folder with --bfcl.")] = None,
     split: Annotated[Optional[str], typer.Option(help="Score a split of the store (--db) instead of a file.")] = None,
     predictions: Annotated[Optional[Path], typer.Option("--predictions", "-p", help='Predictions (JSON Lines of {"id", "turn", "output"|"tool_calls"}).')] = None,
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="Generate the predictions with this teacher spec (openai:M@URL, vllm:M, llamacpp:NAME, fake:).")] = None,
@@ -57,6 +57,14 @@ def eval_cmd(
     from toolforge.evaluate.bfcl import CATEGORIES
 
     choice_check(match, ("exact", "bfcl"), "match mode")
+    if (references is not None and not bfcl and split is None and not references.exists()
+            and references.suffix == "" and len(references.parts) == 1):
+        # --references FILE_OR_SPLIT: a bare name that is not a file is a split of the store
+        split, references = str(references), None
+        if db is None:
+            from toolforge.cli.common import default_db
+
+            db = default_db()
     for c in category or []:
         choice_check(c, CATEGORIES, "BFCL category")
     try:
