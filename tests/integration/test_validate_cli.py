@@ -136,3 +136,29 @@ def test_parse_edge_cases(run_cli):
     assert unknown.returncode == 2 and "hermes" in unknown.stderr
     notrec = run_cli("render", "-f", "hermes", input='{"messages": "nope"}')
     assert notrec.returncode == 2 and notrec.stderr.startswith("error:")
+
+
+def test_judge_with_the_packaged_model_stores_verdicts(run_cli, sample_dicts, tmp_path):
+    """A real judge: SmolLM2-135M in-process through the llamacpp: backend, grammar-constrained verdicts.
+
+    The model is tiny, so the test checks what must hold whatever it decides: every record gets a
+    stored verdict with a reason, the summary counts them, and the exit status follows the verdicts.
+    """
+    two = [d for d in sample_dicts if d["scenario"] in ("single_tool", "no_tool_needed")][:2]
+    f = _write(tmp_path / "two.jsonl", two)
+    db = tmp_path / "judge.duckdb"
+    run_cli("import", f, "--db", db, check=True)
+    proc = run_cli("validate", "--db", db, "--judge", "llamacpp:smollm2", "--json", timeout=600)
+    assert proc.returncode in (0, 1), proc.stderr
+    out = json.loads(proc.stdout)
+    judge = out["summary"]["judge"]
+    assert judge["records"] == 2 and judge["ok"] + judge["failed"] == 2
+    assert proc.returncode == (1 if judge["failed"] else 0)
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("SELECT judge, verdict, reason FROM judge_verdicts").fetchall()
+    con.close()
+    assert len(rows) == 2
+    for judge_spec, verdict, reason in rows:
+        assert judge_spec == "llamacpp:smollm2"
+        assert verdict in ("pass", "fail"), reason  # the grammar makes the reply readable
+        assert reason.strip()
