@@ -95,7 +95,7 @@ class LlamaCppTeacher:
         return self._llm
 
     def grammar(self, schema: dict[str, Any]) -> Any:
-        key = json.dumps(schema, sort_keys=True)
+        key = json.dumps(schema)  # property order is the grammar's order: never sort keys
         g = self._grammars.get(key)
         if g is None:
             from llama_cpp import LlamaGrammar

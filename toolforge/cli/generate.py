@@ -120,12 +120,22 @@ def _run(db: Path, cfg: Any, resume: str | None) -> Any:
                    TimeElapsedColumn(), console=console, disable=not (console.is_terminal and sys.stderr.isatty()))
     task = bar.add_task("generate", total=cfg.total, rejected=0, transport=0, gave_up=0, rate=0.0)
 
+    last: dict[str, Any] = {}
+
     def on_progress(p: Any) -> None:
+        last["p"] = p
         bar.update(task, completed=p.accepted, rejected=p.rejected, transport=p.transport, gave_up=p.gave_up,
                    rate=p.rate)
 
-    with bar:
-        return generate(db, cfg, resume=resume, on_progress=on_progress)
+    try:
+        with bar:
+            return generate(db, cfg, resume=resume, on_progress=on_progress)
+    except KeyboardInterrupt:
+        p = last.get("p")
+        if p is not None and p.run_id:
+            info(f"interrupted: what was accepted is stored; continue with `toolforge generate --resume {p.run_id}"
+                 f" --db {db}`")
+        raise typer.Exit(130) from None
 
 
 def _report(summary: Any, as_json: bool) -> None:

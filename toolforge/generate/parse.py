@@ -70,7 +70,7 @@ def _calls(value: Any, path: str, issues: list[PlanIssue]) -> list[dict[str, Any
 
 
 def plan_turns(plan: dict[str, Any], job: Job, issues: list[PlanIssue]) -> list[list[dict[str, Any]]]:
-    if job.scenario == "no_tool_needed":
+    if job.scenario == "no_tool_needed" and plan.get("turns") is None:
         return []
     if job.scenario == "error_recovery":
         turns = [_calls(plan.get("failed"), "failed", issues)] if "failed" in plan else []
@@ -139,7 +139,7 @@ def build_record(plan: Any, job: Job, meta: dict[str, Any]) -> tuple[Record | No
         final["reasoning"] = reasoning.strip()
     messages.append(final)
     try:
-        rec = Record.model_validate({"scenario": job.scenario, "tools": [t.model_dump(exclude_none=True) for t in job.tools],
+        rec = Record.model_validate({"scenario": job.scenario, "tools": list(job.tools),  # Tool models: not re-validated
                                      "messages": messages, "meta": meta})
     except ValidationError as exc:
         err = exc.errors()[0]

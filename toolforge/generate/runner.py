@@ -43,6 +43,7 @@ from toolforge.record import Record, Tool
 
 log = logging.getLogger(__name__)
 _NORM = re.compile(r"[^0-9a-z]+")
+RETRY_AFTER_MAX = 300.0  # a server asking for more than this is waited on for this long, then retried
 
 
 def normalise_request(text: str) -> str:
@@ -57,6 +58,7 @@ class Progress:
     rejected: int = 0
     transport: int = 0
     gave_up: int = 0
+    run_id: str = ""
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -128,7 +130,7 @@ class Runner:
                 if t == cfg.max_retries:
                     return exc
                 if exc.retry_after is not None:
-                    delay = exc.retry_after + self.rng.uniform(0, 0.1)
+                    delay = min(exc.retry_after, RETRY_AFTER_MAX) + self.rng.uniform(0, 0.1)
                 else:
                     delay = min(cfg.backoff_max, cfg.backoff_base * 2 ** t) * self.rng.uniform(0.5, 1.0)
                 await asyncio.sleep(delay)
@@ -337,7 +339,9 @@ async def _generate(db: Path, cfg: GenerateConfig, run_id: str | None, tools: li
             before = sum(committed.values())
             seen = {normalise_request(t) for t in run_user_texts(store, run_id)}
             runner = Runner(cfg, teacher, tools, run_id=run_id, seed=seed, seen=seen, on_progress=on_progress)
-            progress = Progress(target=cfg.total, accepted=min(before, cfg.total))
+            progress = Progress(target=cfg.total, accepted=min(before, cfg.total), run_id=run_id)
+            if on_progress is not None:
+                on_progress(progress)
             writer = RunWriter(store, run_id)
             status = "failed"
             try:

@@ -31,19 +31,19 @@ from typing import Any
 
 from toolforge.record import Tool
 
-USER_MAX = 300
-ANSWER_MAX = 400
-STRING_MAX = 160
+USER_MAX = 200
+ANSWER_MAX = 240
+STRING_MAX = 120
 ARRAY_MAX = 5
 REASONING_MIN = 160  # the validators want >= 120 characters for reasoning_heavy
-REASONING_MAX = 900
+REASONING_MAX = 600
 PLAN_MIN = 40
 INT_ENUM_MAX = 32
 URL_PATTERN = r"^https://[a-z0-9]{2,16}\.(com|org|net|io)(/[a-z0-9_-]{1,16}){0,3}$"
 EMAIL_PATTERN = r"^[a-z]{2,12}(\.[a-z]{2,12})?@[a-z]{2,12}\.(com|org|net)$"
 SAFE_TAIL = "[A-Za-z0-9_./-]{0,40}"
 
-RESULT_VALUE = {"anyOf": [{"type": "string", "maxLength": 80}, {"type": "number"}, {"type": "boolean"}]}
+RESULT_VALUE = {"anyOf": [{"type": "string", "maxLength": 60}, {"type": "number"}, {"type": "boolean"}]}
 OK_RESULT: dict[str, Any] = {"type": "object", "additionalProperties": RESULT_VALUE}
 ERROR_RESULT: dict[str, Any] = {
     "type": "object",
