@@ -142,8 +142,8 @@ def test_qc_flags_planted_files(tmp_path, espeak):
 
 
 def test_qc_failures_are_stored_as_issues(filled_db):
-    from toolforge.audio.run import TTSConfig, run_tts
     from toolforge.audio.qc import QCConfig
+    from toolforge.audio.run import TTSConfig, run_tts
     from toolforge.store import Selection
 
     with open_store(filled_db) as store:

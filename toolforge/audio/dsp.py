@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -35,9 +36,9 @@ def frame_db(samples: np.ndarray, rate: int, frame_ms: float = 10.0) -> np.ndarr
     usable = len(samples) - len(samples) % n
     if usable == 0:  # shorter than one frame: one (short) frame
         usable, n = len(samples), len(samples)
-    frames = samples[:usable].reshape(-1, n).astype(np.float64)
-    rms = np.sqrt(np.mean(frames**2, axis=1))
-    return 20 * np.log10(np.maximum(rms, 1e-5))
+    frames = np.asarray(samples[:usable], dtype=np.float32).reshape(-1, n)
+    power = np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / n
+    return 10 * np.log10(np.maximum(power, 1e-10))
 
 
 def trim(samples: np.ndarray, rate: int, *, threshold_db: float = -55.0, keep_ms: float = 30.0) -> np.ndarray:
@@ -74,11 +75,21 @@ def prepare(samples: np.ndarray, in_rate: int, out_rate: int, *, pad_ms: tuple[f
     return pad(x, out_rate, *pad_ms)
 
 
-def write_audio(path: Path, samples: np.ndarray, rate: int, fmt: str = "wav") -> None:
+def quantize(samples: np.ndarray) -> np.ndarray:
+    """Float samples -> 16-bit PCM values (what a PCM_16 file holds)."""
+    return np.round(np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)
+
+
+def write_audio(path: Path, samples: np.ndarray, rate: int, fmt: str = "wav") -> np.ndarray:
+    """Write 16-bit PCM; returns the samples as written (float, as a reader would get them)."""
     import soundfile as sf
 
     major, subtype = FORMATS[fmt]
-    sf.write(str(path), np.clip(samples, -1.0, 1.0), rate, format=major, subtype=subtype)
+    pcm = quantize(samples)
+    buf = io.BytesIO()   # libsndfile writes a file in many small writes: one write is ~30x faster here
+    sf.write(buf, pcm, rate, format=major, subtype=subtype)
+    path.write_bytes(buf.getvalue())
+    return pcm.astype(np.float32) / 32768.0
 
 
 def read_audio(path: Path) -> tuple[np.ndarray, int]:

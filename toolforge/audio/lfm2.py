@@ -120,7 +120,9 @@ def parse_response(text: str, markup: str = "tag") -> tuple[list[dict[str, Any]]
 
 
 def _split_top(text: str, sep: str) -> list[str]:
-    parts, depth, cur, quote = [], 0, [], ""
+    parts: list[str] = []
+    cur: list[str] = []
+    depth, quote = 0, ""
     for ch in text:
         if quote:
             quote = "" if ch == quote and (not cur or cur[-1] != "\\") else quote
@@ -189,12 +191,13 @@ def write_lfm2_audio(store: Store, records: Sequence[Record | str], out_dir: Pat
             if skip_failed_qc and not (user["qc_ok"] and (reply is None or reply["qc_ok"])):
                 skipped += 1
                 continue
-            line = {"audio": f"audio/{_export_name(user)}", "transcript": ex.user_text,
-                    "response": render_response(ex.calls, ex.reply_text, markup),
-                    "response_audio": f"audio/{_export_name(reply)}" if reply else None}
-            copies[out_dir / line["audio"]] = Path(user["abs_path"])
-            if reply:
-                copies[out_dir / line["response_audio"]] = Path(reply["abs_path"])
+            user_rel = f"audio/{_export_name(user)}"
+            reply_rel = f"audio/{_export_name(reply)}" if reply else None
+            line = {"audio": user_rel, "transcript": ex.user_text,
+                    "response": render_response(ex.calls, ex.reply_text, markup), "response_audio": reply_rel}
+            copies[out_dir / user_rel] = Path(user["abs_path"])
+            if reply and reply_rel:
+                copies[out_dir / reply_rel] = Path(reply["abs_path"])
             lines.append(line)
     if missing:
         raise InputError(

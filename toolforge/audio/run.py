@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from toolforge.audio.dsp import SAMPLE_RATES, prepare, write_audio
-from toolforge.audio.qc import QCConfig, check_file
+from toolforge.audio.qc import QCConfig, check_samples
 from toolforge.audio.store import audio_root, record_text_issues, relative_path, upsert_audio
 from toolforge.audio.text import REPLIES, text_sha, turns_to_speak
 from toolforge.audio.voices import VoicePlan, VoiceSpec
@@ -153,9 +153,9 @@ def _synth_job(job: Job, root: str) -> dict[str, Any]:
         speech = engine.synthesize(job.text, job.spec)
         samples = prepare(speech.samples, speech.sample_rate, cfg.sample_rate, pad_ms=cfg.pad_ms)
         final.parent.mkdir(parents=True, exist_ok=True)
-        write_audio(tmp, samples, cfg.sample_rate, cfg.format)
-        qc = check_file(tmp, text=job.text, config=cfg.qc)
-        figures: dict[str, Any] = dict(qc.figures)
+        written = write_audio(tmp, samples, cfg.sample_rate, cfg.format)
+        qc = check_samples(written, cfg.sample_rate, text=job.text, config=cfg.qc)   # exactly the file's samples
+        figures: dict[str, Any] = {**qc.figures, "sample_rate": cfg.sample_rate}
         issues = list(qc.issues)
         if _W.get("asr") is not None:
             res = _W["asr"].check(tmp, job.text, cfg.engine)
@@ -204,7 +204,7 @@ def plan_jobs(store: Store, selection: Any, cfg: TTSConfig, plan: VoicePlan
             if old and old[0] == sha and old[1] == cfg.engine and (root / old[2]).is_file():
                 done += 1
                 continue
-            jobs.append(Job(rec.id, t.index, t.role, t.text, plan.pick(rec.id, t.role), 
+            jobs.append(Job(rec.id, t.index, t.role, t.text, plan.pick(rec.id, t.role),
                             relative_path(rec.id, t.index, t.role, cfg.format), sha))
     return jobs, done, problems, n_records
 
@@ -220,7 +220,8 @@ def run_tts(store: Store, selection: Any, cfg: TTSConfig, *,
         raise UsageError(f"unknown replies mode {cfg.replies!r}", hint=f"choose one of: {', '.join(REPLIES)}")
     engine = get_engine(cfg.engine)
     if cfg.asr_check:
-        from toolforge.audio.asr import check as asr_check, whisper_model_dir
+        from toolforge.audio.asr import check as asr_check
+        from toolforge.audio.asr import whisper_model_dir
 
         asr_check()
         whisper_model_dir()  # join the packaged parts once, before the workers start

@@ -94,7 +94,7 @@ def tts_cmd(
             engine=engine, voices=voice, variants=variant, rate=_range(rate, "rate"), pitch=_range(pitch, "pitch"),
             length_scale=_range(length_scale, "length-scale"), noise_scale=_range(noise_scale, "noise-scale"),
             noise_w=_range(noise_w, "noise-w"), assistant_voice=assistant_voice, vary_assistant=vary_assistant,
-            seed=seed, sample_rate=sample_rate, format=audio_format, pad_ms=pad, replies=replies,
+            seed=seed, sample_rate=sample_rate, format=audio_format, pad_ms=pad, replies=replies,  # type: ignore[arg-type]
             workers=workers, asr_check=asr_check, force=force,
         )
     except ValidationError as exc:
@@ -110,14 +110,15 @@ def tts_cmd(
             jobs, done, problems, n_records = plan_jobs(store, sel, cfg, plan)
         for spec in {j.spec for j in jobs}:
             eng.check_voice(spec)
+        dist = plan.distribution(sorted({j.record_id for j in jobs}))
         out = {"records": n_records, "to_synthesise": len(jobs), "already_done": done, "no_text": len(problems),
-               "plan": plan.distribution(sorted({j.record_id for j in jobs}))}
+               "plan": dist}
         if as_json:
             print_json(out)
         else:
             info(f"{n_records} records: {len(jobs)} turns to synthesise, {done} already done, "
                  f"{len(problems)} without text")
-            for name, n in out["plan"]["voices"].items():
+            for name, n in dist["voices"].items():
                 stdout_console().print(f"{n:6}  {name}")
         return
 
@@ -141,8 +142,8 @@ def tts_cmd(
     finally:
         if bar is not None:
             bar.stop()
-    for err in summary.errors[:10]:
-        info(f"failed: {err}")
+    for failure in summary.errors[:10]:
+        info(f"failed: {failure}")
     if as_json:
         print_json(summary.as_dict())
     else:
