@@ -153,6 +153,34 @@ MISTRAL = r"""
 {%- endfor %}
 """
 
+# Phi-4-mini: <|role|>content<|end|> turns; a system message may carry the tools (a JSON string)
+# between <|tool|> and <|/tool|>; the model writes its calls as functools[...] in its content.
+PHI4 = r"""
+{%- for message in messages %}
+{%- if message.role == 'system' and message.tools is defined and message.tools is not none %}
+{{- '<|' + message.role + '|>' + message.content + '<|tool|>' + message.tools + '<|/tool|>' + '<|end|>' }}
+{%- else %}
+{{- '<|' + message.role + '|>' + message.content + '<|end|>' }}
+{%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}{{ '<|assistant|>' }}{% else %}{{ '<|endoftext|>' }}{% endif %}
+"""
+
+
+def _phi4_messages(d):
+    """The conversation as a Phi-4-mini user would pass it: tools on the system message, calls in content."""
+    msgs = [dict(m) for m in d["messages"]]
+    if d["tools"]:
+        if not msgs or msgs[0]["role"] != "system":
+            msgs.insert(0, {"role": "system", "content": ""})
+        msgs[0]["tools"] = json.dumps([t["function"] for t in d["tools"]], ensure_ascii=False)
+    for m in msgs:
+        m.setdefault("content", "")
+        if m.get("tool_calls"):
+            calls = [{"name": c["function"]["name"], "arguments": c["function"]["arguments"]} for c in m["tool_calls"]]
+            m["content"] = (m["content"] + " " if m["content"] else "") + "functools" + json.dumps(calls, ensure_ascii=False)
+    return msgs
+
 
 def _mistral_ids(d):
     from toolforge.formats.mistral import mistral_call_id
@@ -185,7 +213,7 @@ def _pyrepr(v):
     return json.dumps(v)
 
 
-TEMPLATES = {"hermes": HERMES, "llama3_json": LLAMA31, "lfm2": LFM2, "mistral": MISTRAL}
+TEMPLATES = {"hermes": HERMES, "llama3_json": LLAMA31, "lfm2": LFM2, "mistral": MISTRAL, "phi4_mini": PHI4}
 
 
 def _template_render(family, rec: Record, add_generation_prompt: bool) -> str:
@@ -194,6 +222,8 @@ def _template_render(family, rec: Record, add_generation_prompt: bool) -> str:
     d = rec.to_dict()
     if family == "mistral":
         d = _mistral_ids(d)
+    if family == "phi4_mini":
+        d["messages"] = _phi4_messages(d)
     return env.from_string(TEMPLATES[family]).render(messages=d["messages"], tools=d["tools"] or None,
                                                      add_generation_prompt=add_generation_prompt)
 
