@@ -71,11 +71,52 @@ class Edit:
         return out
 
 
+@dataclass
+class _Call:
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass
+class RecordView:
+    """A stored record read as plain JSON (no model validation, no id hashing): what pull needs
+    to compare boxes with. :meth:`record` builds the full :class:`Record` when an edit is applied."""
+
+    id: str
+    scenario: str | None
+    tools: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+    meta: dict[str, Any]
+    revision: int = 0
+
+    @property
+    def final_answer(self) -> str | None:
+        last = self.messages[-1] if self.messages else {}
+        if last.get("role") == "assistant" and not last.get("tool_calls"):
+            return last.get("content")
+        return None
+
+    @property
+    def calls(self) -> list[_Call]:
+        return [_Call(c["function"]["name"], c["function"].get("arguments") or {})
+                for m in self.messages if m.get("role") == "assistant" for c in (m.get("tool_calls") or [])]
+
+    def tool_parameters(self, name: str) -> dict[str, Any] | None:
+        for t in self.tools:
+            if t.get("function", {}).get("name") == name:
+                return t["function"].get("parameters") or {"type": "object"}
+        return None
+
+    def record(self) -> Record:
+        return Record.model_validate({"scenario": self.scenario, "tools": self.tools, "messages": self.messages,
+                                      "meta": self.meta})
+
+
 class EditError(ValueError):
     """An edit that cannot be applied; the message is the reason stored with the annotation."""
 
 
-def find_edit(record: Record, reading: Reading) -> Edit:
+def find_edit(record: Record | RecordView, reading: Reading) -> Edit:
     """The changes an annotation makes to ``record`` (empty when boxes are as pre-filled).
 
     Raises :class:`EditError` for an edit that is not valid.
@@ -120,15 +161,19 @@ def find_edit(record: Record, reading: Reading) -> Edit:
     return edit
 
 
-def check_arguments(record: Record, tool_name: str, arguments: dict[str, Any]) -> str | None:
+def check_arguments(record: Record | RecordView, tool_name: str, arguments: dict[str, Any]) -> str | None:
     """The first schema violation of ``arguments`` for the tool, or None."""
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
 
-    tool = record.tool(tool_name)
-    if tool is None:
+    if isinstance(record, RecordView):
+        params = record.tool_parameters(tool_name)
+    else:
+        tool = record.tool(tool_name)
+        params = (tool.function.parameters or {"type": "object"}) if tool is not None else None
+    if params is None:
         return f"tool {tool_name!r} is not offered in the record"
-    schema = tool.function.parameters or {"type": "object"}
+    schema = params
     try:
         validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
         errors = sorted(validator.iter_errors(arguments), key=lambda e: list(e.absolute_path))
@@ -141,9 +186,9 @@ def check_arguments(record: Record, tool_name: str, arguments: dict[str, Any]) -
     return f"does not match the tool's schema{' at ' + where if where else ''}: {err.message}"
 
 
-def apply_edit(record: Record, edit: Edit, *, meta: dict[str, Any]) -> Record:
+def apply_edit(record: Record | RecordView, edit: Edit, *, meta: dict[str, Any]) -> Record:
     """A new record with the edit applied (the original is untouched)."""
-    data = record.to_dict()
+    data = (record.record() if isinstance(record, RecordView) else record).to_dict()
     data.pop("id", None)
     call_no = 0
     for msg in data["messages"]:

@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from toolforge.errors import StoreError
 from toolforge.record import Record
 from toolforge.review.bulk import insert_revisions, insert_rows
 from toolforge.review.client import LabelStudio
@@ -26,6 +25,7 @@ from toolforge.review.config import interface
 from toolforge.review.edits import (
     EditError,
     Reading,
+    RecordView,
     apply_edit,
     find_edit,
     read_annotation,
@@ -100,12 +100,18 @@ def _annotator(completed_by: Any, users: dict[int, str]) -> str:
     return users.get(int(completed_by), f"user {completed_by}")
 
 
-def load_records(store: Store, ids: list[str]) -> dict[str, Record]:
-    out: dict[str, Record] = {}
-    for start in range(0, len(ids), 2000):
-        sel = Selection(ids=ids[start:start + 2000], latest_revision=False, include_duplicates=True)
-        out.update({r.id: r for r in store.iter_records(sel) if r.id})
-    return out
+def load_records(store: Store, ids: list[str]) -> dict[str, RecordView]:
+    """Stored records by id, as plain JSON views (one query; records are parsed fully only when edited)."""
+    if not ids:
+        return {}
+    con = store.con
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS _review_ids (id VARCHAR)")
+    con.execute("DELETE FROM _review_ids")
+    insert_rows(con, "_review_ids", [("id", "VARCHAR")], [(i,) for i in ids])
+    rows = con.execute("SELECT r.id, r.scenario, r.tools, r.messages, r.meta, r.revision FROM records r "
+                       "WHERE r.id IN (SELECT id FROM _review_ids)").fetchall()
+    return {rid: RecordView(rid, scenario, json.loads(tools), json.loads(messages), json.loads(meta), int(rev))
+            for rid, scenario, tools, messages, meta, rev in rows}
 
 
 def pull(store: Store, ls: LabelStudio, *, project_title: str | None = None,
@@ -171,7 +177,7 @@ def pull(store: Store, ls: LabelStudio, *, project_title: str | None = None,
                              f"the resolved verdict is {verdict}" if r.reading.choice != verdict else
                              f"a later edit (annotation {winner.annotation_id if winner else '?'}) was applied")
         if winner is not None:
-            parent_id, parent_rev = _latest_revision(store, children, rid)
+            parent_id, parent_rev = _latest_revision(children, records[rid])
             revised = apply_edit(records[rid], winner.edit_obj, meta={
                 "parent_id": rid, "annotation_id": winner.annotation_id, "annotator": winner.annotator,
                 "project": f"{ls.url}#{proj.id}", "edit": winner.edit})
@@ -216,8 +222,7 @@ def pull(store: Store, ls: LabelStudio, *, project_title: str | None = None,
     return res
 
 
-def _read_one(ann: dict[str, Any], task_id: int, record: Record, li: Any, users: dict[int, str]) -> _Row:
-    assert record.id is not None
+def _read_one(ann: dict[str, Any], task_id: int, record: RecordView, li: Any, users: dict[int, str]) -> _Row:
     row = _Row(annotation_id=int(ann["id"]), task_id=task_id, record_id=record.id,
                annotator=_annotator(ann.get("completed_by"), users),
                annotated_at=_when(ann.get("updated_at") or ann.get("created_at")), status="ok")
@@ -282,14 +287,9 @@ def _chain(children: dict[str, tuple[str, int]], record_id: str) -> list[tuple[s
     return out
 
 
-def _latest_revision(store: Store, children: dict[str, tuple[str, int]], record_id: str) -> tuple[str, int]:
-    chain = _chain(children, record_id)
-    if chain:
-        return chain[-1]
-    row = store.con.execute("SELECT revision FROM records WHERE id = ?", [record_id]).fetchone()
-    if row is None:
-        raise StoreError(f"record {record_id} vanished from the store during pull")
-    return record_id, int(row[0])
+def _latest_revision(children: dict[str, tuple[str, int]], record: RecordView) -> tuple[str, int]:
+    chain = _chain(children, record.id)
+    return chain[-1] if chain else (record.id, record.revision)
 
 
 def _validate_revisions(store: Store, ids: list[str]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,11 +64,9 @@ def default_selection() -> Selection:
 
 
 def select_records(store: Store, selection: Selection | None, *, unreviewed_only: bool) -> list[Record]:
-    records = list(store.iter_records(selection or default_selection()))
-    if unreviewed_only:
-        reviewed = {r[0] for r in store.con.execute("SELECT record_id FROM review_verdicts").fetchall()}
-        records = [r for r in records if r.id not in reviewed]
-    return records
+    """The records push would send (default selection, minus reviewed ones unless asked)."""
+    reviewed = _reviewed(store) if unreviewed_only else set()
+    return [r for r in store.iter_records(selection or default_selection()) if r.id not in reviewed]
 
 
 def files_root_for(store: Store, files_root: Path | None) -> Path:
@@ -151,12 +150,13 @@ def push(store: Store, ls: LabelStudio, *, selection: Selection | None = None, u
     """Import the selected records as tasks (new ones), update tasks whose record changed."""
     if chunk_size < 1:
         raise UsageError("--chunk-size must be at least 1")
-    records = select_records(store, selection, unreviewed_only=unreviewed_only)
-    ids = [r.id for r in records if r.id]
+    selection = selection or default_selection()
+    reviewed = _reviewed(store) if unreviewed_only else set()
+    ids = [i for i in store.select_ids(selection) if i not in reviewed]
     audio = audio_for(store, ids, files_root)
     want_kind = kind if kind != "auto" else ("audio" if audio else "text")
     proj = open_project(ls, title=project_title, project_id=project_id, kind=want_kind, label_config=label_config)
-    res = PushResult(ls.url, proj.id, proj.title, proj.kind, selected=len(records))
+    res = PushResult(ls.url, proj.id, proj.title, proj.kind, selected=len(ids))
     if audio and proj.kind != "audio":
         res.warnings.append(f"{len(audio)} records have audio but project {proj.id} has a text-only config; "
                             "push to a new --project to review them with audio")
@@ -193,26 +193,13 @@ def push(store: Store, ls: LabelStudio, *, selection: Selection | None = None, u
             log.warning("project %s: adopted %d tasks already on the server, %d duplicate tasks left alone",
                         proj.id, res.adopted, res.server_duplicates)
 
-    new: list[tuple[str, dict[str, Any]]] = []
-    for rec in records:
-        assert rec.id is not None
-        task = build_task(rec, kind=proj.kind, audio=audio.get(rec.id) if proj.kind == "audio" else None)
-        res.with_audio += bool(proj.kind == "audio" and rec.id in audio)
-        sha = task["meta"]["data_sha"]
-        if rec.id not in known:
-            new.append((rec.id, task))
-        elif known[rec.id][1] != sha:
-            ls.update_task(known[rec.id][0], task)
-            store.con.execute(
-                "UPDATE review_tasks SET data_sha = ?, pushed_at = now()::TIMESTAMP "
-                "WHERE url = ? AND project_id = ? AND record_id = ?", [sha, ls.url, proj.id, rec.id])
-            res.updated += 1
-        else:
-            res.unchanged += 1
+    # Build tasks while the previous chunk is being imported (the server's time overlaps ours);
+    # one import request in flight at a time, and each chunk's task ids are stored as soon as it lands.
+    pending: tuple[Future[list[int]], list[tuple[str, dict[str, Any]]]] | None = None
 
-    for start in range(0, len(new), chunk_size):
-        chunk = new[start:start + chunk_size]
-        task_ids = ls.import_tasks(proj.id, [t for _, t in chunk])
+    def land(p: tuple[Future[list[int]], list[tuple[str, dict[str, Any]]]]) -> None:
+        future, chunk = p
+        task_ids = future.result()
         with store.transaction() as con:
             insert_rows(con, "review_tasks", TASK_COLUMNS,
                         [(ls.url, proj.id, rid, tid, t["meta"]["data_sha"])
@@ -222,4 +209,42 @@ def push(store: Store, ls: LabelStudio, *, selection: Selection | None = None, u
         res.imported += len(chunk)
         if on_chunk is not None:
             on_chunk(res.imported)
+
+    new: list[tuple[str, dict[str, Any]]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-import") as pool:
+        try:
+            for rec in store.iter_records(selection):
+                if rec.id in reviewed:
+                    continue
+                assert rec.id is not None
+                task = build_task(rec, kind=proj.kind, audio=audio.get(rec.id) if proj.kind == "audio" else None)
+                res.with_audio += bool(proj.kind == "audio" and rec.id in audio)
+                sha = task["meta"]["data_sha"]
+                if rec.id not in known:
+                    new.append((rec.id, task))
+                elif known[rec.id][1] != sha:
+                    ls.update_task(known[rec.id][0], task)
+                    store.con.execute(
+                        "UPDATE review_tasks SET data_sha = ?, pushed_at = now()::TIMESTAMP "
+                        "WHERE url = ? AND project_id = ? AND record_id = ?", [sha, ls.url, proj.id, rec.id])
+                    res.updated += 1
+                else:
+                    res.unchanged += 1
+                if len(new) >= chunk_size:
+                    if pending is not None:
+                        land(pending)
+                    pending = (pool.submit(ls.import_tasks, proj.id, [t for _, t in new]), new)
+                    new = []
+            if pending is not None:
+                land(pending)
+                pending = None
+            if new:
+                land((pool.submit(ls.import_tasks, proj.id, [t for _, t in new]), new))
+        finally:
+            if pending is not None and not pending[0].done():
+                pending[0].cancel()
     return res
+
+
+def _reviewed(store: Store) -> set[str]:
+    return {r[0] for r in store.con.execute("SELECT record_id FROM review_verdicts").fetchall()}

@@ -199,3 +199,20 @@ def test_status_counts_from_store(tmp_db, sample_records):
     assert st_["verdicts"] == {"accept": 1, "reject": 1, "needs_fix": 0}
     assert st_["annotators"]["ben"]["skipped"] == 1 and st_["annotators"]["ana"]["reject"] == 1
     assert st_["agreement"]["records_with_several"] == 1 and st_["agreement"]["pairwise_agreement"] == 1.0
+
+
+def test_record_view_reads_like_the_record(by_scenario):
+    from toolforge.review.edits import RecordView
+
+    rec = by_scenario["complex_multi_step"]
+    d = rec.to_dict()
+    view = RecordView(rec.id, rec.scenario, d["tools"], d["messages"], d["meta"])
+    assert view.final_answer == rec.final_answer
+    assert [(c.name, c.arguments) for c in view.calls] == [(c.name, c.arguments) for c in rec.calls]
+    assert view.record().id == rec.id
+    reading = _reading(rec, answer="Done.", args_2='{"expression": "1 + 1"}')
+    edit_view, edit_rec = find_edit(view, reading), find_edit(rec, reading)
+    assert edit_view.to_json() == edit_rec.to_json()
+    assert apply_edit(view, edit_view, meta={}).id == apply_edit(rec, edit_rec, meta={}).id
+    with pytest.raises(EditError, match="schema"):
+        find_edit(view, _reading(rec, args_2='{"expression": 5}'))
