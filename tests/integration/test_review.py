@@ -112,9 +112,14 @@ def test_push_annotate_pull(labelstudio, reviewers, run_cli, tmp_path, sample_re
     ann(id=by_rid[cms.id]["id"], completed_by=ben.id, result=[choice("accept"), box("answer", "Done: sent.")])
     ann(id=by_rid[cms.id]["id"], completed_by=cleo.id, result=[choice("reject")])
 
+    # an annotation that does not fit the labeling config, and a skipped task: kept, but not counted
+    ann(id=by_rid[weather.id]["id"], completed_by=cleo.id, result=[choice("maybe")])
+    ann(id=by_rid[rec["no_tool_needed"].id]["id"], completed_by=ben.id, was_cancelled=True, result=[])
+
     res = json.loads(run_cli("review", "pull", "--db", db, "--project", project, "--json", env=env,
                              check=True).stdout)
-    assert res["annotations"] == 11 and res["revisions"] == 3
+    assert res["annotations"] == 13 and res["revisions"] == 3
+    assert res["skipped"] == 1 and res["invalid_annotations"] == 1
     assert res["verdicts"] == {"accept": 5, "reject": 2, "needs_fix": 1}
     reasons = {e["record_id"]: e["reason"] for e in res["invalid_edits"]}
     assert set(reasons) == {rec["reasoning_heavy"].id, camera.id}
@@ -150,6 +155,11 @@ def test_push_annotate_pull(labelstudio, reviewers, run_cli, tmp_path, sample_re
                          "FROM review_annotations WHERE record_id = ?", [rec["no_tool_needed"].id])
         assert rows[0]["annotator"] == ana.email and rows[0]["rating"] == 1
         assert rows[0]["notes"] == "answer is off topic" and rows[0]["annotated_at"] is not None
+        bad = st._dicts("SELECT status, problem, choice FROM review_annotations WHERE record_id = ? AND annotator = ?",
+                        [weather.id, cleo.email])[0]
+        assert bad["status"] == "invalid" and "labeling config" in bad["problem"] and bad["choice"] is None
+        assert st.con.execute("SELECT n_annotations FROM review_verdicts WHERE record_id = ?",
+                              [weather.id]).fetchone()[0] == 1
         cms_rows = {r["annotator"]: r for r in st._dicts(
             "SELECT annotator, edit_status FROM review_annotations WHERE record_id = ?", [cms.id])}
         assert cms_rows[ben.email]["edit_status"] == "applied"
@@ -166,12 +176,13 @@ def test_push_annotate_pull(labelstudio, reviewers, run_cli, tmp_path, sample_re
     assert res2["revisions"] == 0 and res2["verdicts"] == res["verdicts"]
     with open_store(db, read_only=True) as st:
         assert st.count_records() == n_records
-        assert st.con.execute("SELECT count(*) FROM review_annotations").fetchone()[0] == 11
+        assert st.con.execute("SELECT count(*) FROM review_annotations").fetchone()[0] == 13
 
     status = json.loads(run_cli("review", "status", "--db", db, "--json", check=True).stdout)
     assert status["verdicts"] == {"accept": 5, "reject": 2, "needs_fix": 1}
     assert status["annotators"][ana.email]["annotations"] == 4
     assert status["annotators"][cleo.email]["accept"] == 2 and status["annotators"][cleo.email]["reject"] == 1
+    assert status["annotators"][cleo.email]["invalid"] == 1 and status["annotators"][ben.email]["skipped"] == 1
     assert status["agreement"]["records_with_several"] == 2 and status["agreement"]["unanimous"] == 0
     assert status["agreement"]["pairwise_agreement"] == pytest.approx(1 / 4)
 
