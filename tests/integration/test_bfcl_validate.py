@@ -103,41 +103,49 @@ def run_acceptance(reconcile: bool = True) -> dict[str, Any]:
             failures["clean"].append((eid, [(i.code, i.path, i.message) for i in issues]))
             continue
         counts["clean"] += 1
-        call = rec["messages"][-2 - len(truth)]["tool_calls"][0]["function"]
-        params = next(t["function"]["parameters"] for t in rec["tools"] if t["function"]["name"] == call["name"])
-        path = f"messages[{len(question['question'][0])}].tool_calls[0]"
-        # one required parameter dropped
-        req = [p for p in params.get("required", []) if p in call["arguments"]]
-        if req:
+        am = len(question["question"][0])  # index of the assistant message with the calls
+        calls = rec["messages"][am]["tool_calls"]
+        call = calls[0]["function"]
+
+        def params_of(fn: dict[str, Any]) -> dict[str, Any]:
+            return next(t["function"]["parameters"] for t in rec["tools"] if t["function"]["name"] == fn["name"])
+
+        # one required parameter dropped (from the first call that has one)
+        target = next(((j, p) for j, c in enumerate(calls) for p in params_of(c["function"]).get("required", [])
+                       if p in c["function"]["arguments"]), None)
+        if target:
+            j, p = target
             counts["missing_checked"] += 1
             bad = json.loads(json.dumps(rec))
-            del bad["messages"][-2 - len(truth)]["tool_calls"][0]["function"]["arguments"][req[0]]
+            del bad["messages"][am]["tool_calls"][j]["function"]["arguments"][p]
             got = {(i.code, i.path) for i in v.validate(bad)}
-            if ("missing_required_arg", f"{path}.function.arguments.{req[0]}") in got:
+            if ("missing_required_arg", f"messages[{am}].tool_calls[{j}].function.arguments.{p}") in got:
                 counts["missing_ok"] += 1
             else:
                 failures["missing"].append((eid, got))
         else:
-            counts["missing_skipped_no_required"] += 1
-        # a wrong-typed value
-        typed = [(k, params["properties"][k]["type"]) for k in call["arguments"]
-                 if isinstance(params["properties"].get(k, {}).get("type"), str)]
+            counts["missing_skipped_no_required_arg_given"] += 1
+        # a wrong-typed value (in the first call that has an argument with one declared type)
+        typed = next(((j, k, params_of(c["function"])["properties"][k]["type"]) for j, c in enumerate(calls)
+                      for k in c["function"]["arguments"]
+                      if isinstance(params_of(c["function"])["properties"].get(k, {}).get("type"), str)), None)
         if typed:
+            j, k, t = typed
             counts["type_checked"] += 1
-            k, t = typed[0]
             bad = json.loads(json.dumps(rec))
-            bad["messages"][-2 - len(truth)]["tool_calls"][0]["function"]["arguments"][k] = WRONG[t]
+            bad["messages"][am]["tool_calls"][j]["function"]["arguments"][k] = WRONG[t]
             got = {(i.code, i.path) for i in v.validate(bad)}
-            if ("arg_type", f"{path}.function.arguments.{k}") in got:
+            if ("arg_type", f"messages[{am}].tool_calls[{j}].function.arguments.{k}") in got:
                 counts["type_ok"] += 1
             else:
                 failures["type"].append((eid, got))
         else:
-            counts["type_skipped_no_typed_arg"] += 1
+            counts["type_skipped_no_typed_arg_given"] += 1
+        path = f"messages[{am}].tool_calls[0]"
         # a renamed function
         counts["unknown_checked"] += 1
         bad = json.loads(json.dumps(rec))
-        bad["messages"][-2 - len(truth)]["tool_calls"][0]["function"]["name"] = call["name"] + "_renamed"
+        bad["messages"][am]["tool_calls"][0]["function"]["name"] = call["name"] + "_renamed"
         got = {(i.code, i.path) for i in v.validate(bad)}
         if ("unknown_tool", f"{path}.function.name") in got:
             counts["unknown_ok"] += 1

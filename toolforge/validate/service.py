@@ -105,6 +105,8 @@ def _run_file(cfg: ValidateConfig) -> Report:
     finally:
         if judge is not None:
             judge.close()
+        if checker is not None:
+            checker.close()
     return report
 
 
