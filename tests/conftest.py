@@ -16,6 +16,7 @@ SHARED = ROOT.parent / "shared"
 EXAMPLES = ROOT / "examples"
 
 pytest_plugins = [
+    "tests.fixtures.llama",
     "tests.fixtures.core",
     "tests.fixtures.labelstudio",
     "tests.fixtures.hub",
