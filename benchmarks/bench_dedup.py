@@ -13,6 +13,8 @@ the seed, generation not timed) so that its peak memory (ru_maxrss) is its own.
   signatures, LSH buckets, candidate join and Jaccard verification in DuckDB) plus
   the clustering of ``toolforge dedup``, with the engine given by ``--engine``
   (``duckdb`` by default; ``datasketch`` is toolforge's other engine);
+- store (``--store-size N``): ``run_dedup`` on a store file of N one-turn
+  records (planted-pair recall counts pairs in one cluster);
 - baseline: what one writes with datasketch directly: a ``MinHash`` per record
   (``update_batch`` over its word set), ``MinHashLSH(threshold, num_perm)``
   insert, a query per record, candidates verified by Jaccard of the word sets.
@@ -118,14 +120,46 @@ def run_baseline(texts: list[str], threshold: float, num_perm: int) -> list[tupl
     return sorted(pairs)
 
 
+def run_store(texts: list[str], threshold: float, num_perm: int) -> tuple[list[tuple[int, int]], float]:
+    """``toolforge dedup --method near`` over a store file holding the texts as one-turn records."""
+    import tempfile
+
+    from toolforge.dedup import clusters, make_config, run_dedup
+    from toolforge.store import open_store
+
+    with tempfile.TemporaryDirectory() as tmp, open_store(Path(tmp) / "bench.duckdb") as store:
+        store.con.execute(
+            "INSERT INTO records (id, scenario, tools, messages, meta, source) "
+            "SELECT 'r' || lpad(CAST(i - 1 AS VARCHAR), 9, '0'), 'single_tool', '[]', "
+            "json_array(json_object('role', 'user', 'content', t)), '{}', 'bench' "
+            "FROM (SELECT unnest(?::VARCHAR[]) AS t, generate_subscripts(?::VARCHAR[], 1) AS i)", [texts, texts])
+        t0 = time.perf_counter()
+        run_dedup(store, make_config(method="near", threshold=threshold, num_perm=num_perm))
+        seconds = time.perf_counter() - t0
+        members = clusters(store, "near")
+    by_cluster: dict[str, list[int]] = {}
+    for rid, cid in members.items():
+        by_cluster.setdefault(cid, []).append(int(rid[1:]))
+    return sorted((min(m), x) for m in by_cluster.values() for x in m if x != min(m)), seconds
+
+
 def child(args: argparse.Namespace) -> None:
     texts, planted = generate(args.n, args.seed)
+    # imports are not timed
+    import datasketch  # noqa: F401
+
+    import toolforge.dedup.minhash
+    import toolforge.dedup.run  # noqa: F401
+
     t0 = time.perf_counter()
-    if args.child == "baseline":
-        pairs = run_baseline(texts, args.threshold, args.num_perm)
+    if args.child == "store":  # timed: run_dedup only (not filling the store)
+        pairs, seconds = run_store(texts, args.threshold, args.num_perm)
     else:
-        pairs = run_toolforge(texts, args.threshold, args.num_perm, args.child.split(":", 1)[1])
-    seconds = time.perf_counter() - t0
+        if args.child == "baseline":
+            pairs = run_baseline(texts, args.threshold, args.num_perm)
+        else:
+            pairs = run_toolforge(texts, args.threshold, args.num_perm, args.child.split(":", 1)[1])
+        seconds = time.perf_counter() - t0
     found = set(pairs)
     recall = sum(1 for p in planted if p in found) / len(planted) if planted else 1.0
     print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -153,6 +187,9 @@ def main() -> None:
     ap.add_argument("--engine", default="duckdb", choices=["duckdb", "datasketch"], help="toolforge's engine")
     ap.add_argument("--also-engine", action="store_true", help="also time toolforge's other engine at the smallest size")
     ap.add_argument("--baseline-max", type=int, default=None, help="skip the baseline above this size")
+    ap.add_argument("--store-size", type=int, default=0,
+                    help="also time `toolforge dedup --method near` end to end on a store of this many records "
+                         "(timed: run_dedup, which reads the records' JSON, builds the scope and writes clusters)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -171,6 +208,8 @@ def main() -> None:
             results[(f"toolforge:{other}", n)] = measure(f"toolforge:{other}", n, args)
         if args.baseline_max is None or n <= args.baseline_max:
             results[("baseline", n)] = measure("baseline", n, args)
+    if args.store_size:
+        results[("store", args.store_size)] = measure("store", args.store_size, args)
     lo, hi = min(sizes), max(sizes)
     if lo != hi:
         r = results[(tf, hi)]["seconds"] / results[(tf, lo)]["seconds"]

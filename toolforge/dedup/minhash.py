@@ -208,8 +208,8 @@ def load_docs(con: duckdb.DuckDBPyConnection, texts: list[str], *, side: int = 0
         return
     con.execute(
         f"INSERT INTO {_T}_docs SELECT i + ? - 1, ?, {norm_sql('t')} "
-        f"FROM (SELECT unnest(?::VARCHAR[]) AS t, generate_subscripts(?::VARCHAR[], 1) AS i)",
-        [offset, side, texts, texts],
+        f"FROM (SELECT unnest(l) AS t, generate_subscripts(l, 1) AS i FROM (SELECT ?::VARCHAR[] AS l))",
+        [offset, side, texts],
     )
 
 
