@@ -61,18 +61,19 @@ def test_exact_then_near_find_planted_pairs(tmp_path, corpus, engine):
         assert store.count_records() == 750  # marked, not deleted
 
 
-def test_rerun_replaces_and_dry_run_writes_nothing(tmp_path, corpus):
+def test_rerun_replaces_and_dry_run_writes_nothing(tmp_path):
+    small = make_corpus(n_distinct=100, n_exact=12, n_near=0, seed=3)
     db = tmp_path / "rerun.duckdb"
     with open_store(db) as store:
-        store.upsert_records(corpus.records, source="test")
+        store.upsert_records(small.records, source="test")
         dry = run_dedup(store, make_config(method="exact", dry_run=True))
-        assert dry.marked == 60 and dry.run_id is None
+        assert dry.marked == 12 and dry.run_id is None
         assert store.con.execute("SELECT count(*) FROM dedup_marks").fetchone()[0] == 0
         first = run_dedup(store, make_config(method="exact"))
         second = run_dedup(store, make_config(method="exact"))
-        assert first.marked == second.marked == 60
-        assert store.con.execute("SELECT count(*) FROM dedup_marks WHERE method = 'exact'").fetchone()[0] == 60
-        assert store.con.execute("SELECT count(*) FROM dedup_clusters WHERE method = 'exact'").fetchone()[0] == 120
+        assert first.marked == second.marked == 12
+        assert store.con.execute("SELECT count(*) FROM dedup_marks WHERE method = 'exact'").fetchone()[0] == 12
+        assert store.con.execute("SELECT count(*) FROM dedup_clusters WHERE method = 'exact'").fetchone()[0] == 24
 
 
 def test_narrower_rerun_keeps_marks_outside_its_scope(tmp_path, sample_records):
