@@ -41,15 +41,18 @@ def test_piper_speaks_and_length_scale_changes_duration(piper):
 
 
 def test_tts_cli_with_piper(run_cli, filled_db):
-    proc = run_cli("tts", "--db", filled_db, "--engine", "piper", "--status", "any", "--limit", "1",
-                   "--replies", "none", "--json", check=True)
+    # two worker processes (piper runs in-process, so --workers starts Python workers)
+    proc = run_cli("tts", "--db", filled_db, "--engine", "piper", "--status", "any", "--limit", "2",
+                   "--replies", "none", "--workers", "2", "--json", check=True)
     summary = json.loads(proc.stdout)
-    assert summary["synthesised"] == 1 and summary["failed"] == 0
+    assert summary["synthesised"] == 2 and summary["failed"] == 0
     with open_store(filled_db, read_only=True) as store:
-        (row,) = audio_rows(store)
-    info = sf.info(str(row["abs_path"]))
-    assert (info.samplerate, info.channels) == (24000, 1)
-    assert row["engine"] == "piper" and row["voice"] == "joe-us"
-    assert 0.85 <= row["params"]["length_scale"] <= 1.15
-    assert row["qc_ok"], row["qc"]                    # peak-normalised, yet not flagged as clipped
-    assert row["qc"]["peak"] > 0.9 and row["qc"]["clip_events"] <= 5
+        rows = audio_rows(store)
+    assert len(rows) == 2
+    for row in rows:
+        info = sf.info(str(row["abs_path"]))
+        assert (info.samplerate, info.channels) == (24000, 1)
+        assert row["engine"] == "piper" and row["voice"] == "joe-us"
+        assert 0.85 <= row["params"]["length_scale"] <= 1.15
+        assert row["qc_ok"], row["qc"]                    # peak-normalised, yet not flagged as clipped
+        assert row["qc"]["peak"] > 0.9 and row["qc"]["clip_events"] <= 5

@@ -57,9 +57,10 @@ def trim(samples: np.ndarray, rate: int, *, threshold_db: float = -55.0, keep_ms
 
 
 def pad(samples: np.ndarray, rate: int, lead_ms: float, trail_ms: float) -> np.ndarray:
-    lead = np.zeros(int(rate * lead_ms / 1000), dtype=np.float32)
-    trail = np.zeros(int(rate * trail_ms / 1000), dtype=np.float32)
-    return np.concatenate([lead, samples.astype(np.float32), trail])
+    lead, trail = int(rate * lead_ms / 1000), int(rate * trail_ms / 1000)
+    out = np.zeros(lead + len(samples) + trail, dtype=np.float32)
+    out[lead:lead + len(samples)] = samples
+    return out
 
 
 def prepare(samples: np.ndarray, in_rate: int, out_rate: int, *, pad_ms: tuple[float, float] = (150.0, 200.0),
@@ -69,7 +70,7 @@ def prepare(samples: np.ndarray, in_rate: int, out_rate: int, *, pad_ms: tuple[f
     if trim_silence:
         x = trim(x, in_rate)
     x = resample(x, in_rate, out_rate)
-    peak = float(np.max(np.abs(x))) if len(x) else 0.0
+    peak = max(float(x.max()), -float(x.min())) if len(x) else 0.0
     if peak > 1.0:  # resampling can overshoot full-scale (e.g. Piper's peak-normalised output)
         x = x / peak
     return pad(x, out_rate, *pad_ms)
@@ -77,7 +78,10 @@ def prepare(samples: np.ndarray, in_rate: int, out_rate: int, *, pad_ms: tuple[f
 
 def quantize(samples: np.ndarray) -> np.ndarray:
     """Float samples -> 16-bit PCM values (what a PCM_16 file holds)."""
-    return np.round(np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)
+    x = np.multiply(samples, 32767.0, dtype=np.float32)
+    np.clip(x, -32767.0, 32767.0, out=x)
+    np.rint(x, out=x)
+    return x.astype(np.int16)
 
 
 def write_audio(path: Path, samples: np.ndarray, rate: int, fmt: str = "wav") -> np.ndarray:

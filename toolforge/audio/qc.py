@@ -53,6 +53,8 @@ class QCResult:
 
 def _clip_events(samples: np.ndarray, level: float, min_run: int) -> tuple[int, int]:
     """(number of runs of >= min_run consecutive samples at >= level, samples in those runs)."""
+    if max(float(samples.max()), -float(samples.min())) < level:
+        return 0, 0
     hot = np.abs(samples) >= level
     if not hot.any():
         return 0, 0
@@ -70,8 +72,8 @@ def check_samples(samples: np.ndarray, rate: int, *, text: str | None = None,
     cfg = config or QCConfig()
     x = np.asarray(samples, dtype=np.float32)
     duration = len(x) / float(rate) if rate else 0.0
-    peak = float(np.max(np.abs(x))) if len(x) else 0.0
-    rms = float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) if len(x) else 0.0
+    peak = max(float(x.max()), -float(x.min())) if len(x) else 0.0
+    rms = float(np.sqrt(np.einsum("i,i->", x, x, dtype=np.float64) / len(x))) if len(x) else 0.0
     db = frame_db(x, rate, cfg.frame_ms)
     loud = np.flatnonzero(db > cfg.silence_db)
     frame_s = cfg.frame_ms / 1000.0

@@ -15,7 +15,8 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -28,7 +29,7 @@ from toolforge.audio.qc import QCConfig, check_samples
 from toolforge.audio.store import audio_root, record_text_issues, relative_path, upsert_audio
 from toolforge.audio.text import REPLIES, text_sha, turns_to_speak
 from toolforge.audio.voices import VoicePlan, VoiceSpec
-from toolforge.errors import InputError, UsageError
+from toolforge.errors import BackendError, InputError, UsageError
 
 if TYPE_CHECKING:
     from toolforge.audio.engines import Engine
@@ -210,7 +211,7 @@ def plan_jobs(store: Store, selection: Any, cfg: TTSConfig, plan: VoicePlan
 
 
 def run_tts(store: Store, selection: Any, cfg: TTSConfig, *,
-            progress: Callable[[int, int], None] | None = None, batch: int = 32) -> TTSSummary:
+            progress: Callable[[int, int], None] | None = None, batch: int = 200) -> TTSSummary:
     from toolforge.audio.engines import get_engine
 
     if cfg.sample_rate not in SAMPLE_RATES:
@@ -248,7 +249,10 @@ def run_tts(store: Store, selection: Any, cfg: TTSConfig, *,
     start = time.perf_counter()
     pending: list[dict[str, Any]] = []
 
+    last_flush = [time.perf_counter()]
+
     def flush() -> None:
+        last_flush[0] = time.perf_counter()
         rows = list(pending)
         pending.clear()
         for r in rows:
@@ -265,7 +269,7 @@ def run_tts(store: Store, selection: Any, cfg: TTSConfig, *,
         summary.seconds_audio += float(res["duration_s"])
         summary.qc_failed += not res["qc_ok"]
         pending.append(res)
-        if len(pending) >= batch:
+        if len(pending) >= batch or time.perf_counter() - last_flush[0] > 5.0:
             flush()
 
     status = "failed"
@@ -282,15 +286,32 @@ def run_tts(store: Store, selection: Any, cfg: TTSConfig, *,
                 take(_synth_job(job, str(root)))
                 if progress:
                     progress(n, len(jobs))
+        elif jobs and getattr(engine, "external_process", False) and not cfg.asr_check:
+            # the engine already runs each utterance in its own OS process (espeak-ng): threads
+            # that drive those processes give process-level parallelism without starting Python
+            # workers; the numpy/soxr/soundfile steps release the GIL for their heavy parts.
+            _W.clear()
+            _W.update(cfg=cfg, engine=engine, asr=None)
+            with ThreadPoolExecutor(max_workers=workers) as tpool:
+                for n, res in enumerate(tpool.map(lambda j: _synth_job(j, str(root)), jobs), 1):
+                    take(res)
+                    if progress:
+                        progress(n, len(jobs))
         elif jobs:
             ctx = get_context("spawn")
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                                      initargs=(cfg.model_dump_json(),)) as pool:
                 futures = [pool.submit(_synth_job, job, str(root)) for job in jobs]
-                for n, fut in enumerate(as_completed(futures), 1):
-                    take(fut.result())
-                    if progress:
-                        progress(n, len(jobs))
+                try:
+                    for n, fut in enumerate(as_completed(futures), 1):
+                        take(fut.result())
+                        if progress:
+                            progress(n, len(jobs))
+                except BrokenProcessPool:
+                    raise BackendError(
+                        f"a {cfg.engine} worker process died (out of memory, or killed)",
+                        hint="finished turns are stored; run the command again to resume, with fewer --workers",
+                    ) from None
         flush()
         status = "done" if not summary.failed else "failed"
     finally:

@@ -93,6 +93,7 @@ class EspeakEngine:
     name = "espeak"
     deterministic = True
     parallel_safe = True
+    external_process = True   # each utterance is its own espeak-ng process
 
     def __init__(self, *, timeout_s: float = 120.0) -> None:
         self.timeout_s = timeout_s
