@@ -4,9 +4,11 @@ A call is written ``<｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME`` 
 ```` ```json ```` fence holding the arguments, then ``<｜tool▁call▁end｜>``; calls
 of one turn sit between ``<｜tool▁calls▁begin｜>`` and ``<｜tool▁calls▁end｜>``;
 results between ``<｜tool▁output▁begin｜>`` and ``<｜tool▁output▁end｜>`` inside
-``<｜tool▁outputs▁begin｜>...<｜tool▁outputs▁end｜>``. Tools are described in the
-system prompt as vLLM's DeepSeek-V3 example template does. The parser also
-reads the V3.1 form ``<｜tool▁call▁begin｜>NAME<｜tool▁sep｜>{json}``.
+``<｜tool▁outputs▁begin｜>...<｜tool▁outputs▁end｜>``. The layout is that of vLLM's
+DeepSeek-V3 tool example template (tools as JSON lines in ``<tools>`` in the
+system prompt, ``<｜Assistant｜>`` right after each user turn), without the stray
+blank lines and indentation that template's whitespace leaves in its output. The
+parser also reads the V3.1 form ``<｜tool▁call▁begin｜>NAME<｜tool▁sep｜>{json}``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from toolforge.formats._common import (
     loads_tolerant,
     message_calls,
     record_dict,
-    split_system,
     tojson,
     tool_defs,
 )
@@ -42,40 +43,55 @@ OUTPUT_END = "<｜tool▁output▁end｜>"
 
 
 def _tools_block(tools: list[dict[str, Any]]) -> str:
-    out = "\n\n## Tools\n\n### Function\n\nYou have the following functions available:\n\n"
-    for t in tools:
-        fn = t["function"]
-        out += "- `" + fn["name"] + "`:\n```json\n" + tojson(fn) + "\n```\n"
-    return out
+    return (
+        "\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+        "You are provided with function signatures within <tools></tools> XML tags:\n<tools>"
+        + "".join("\n" + tojson(t) for t in tools)
+        + "\n</tools>\n\n"
+        + "For function call returns, you should first print " + CALLS_BEGIN + "\n\n"
+        + "For each function call, you should return object like:\n"
+        + CALL_BEGIN + "function" + SEP + "<function_name>\n```json\n<function_arguments_in_json_format>\n```"
+        + CALL_END + "\n\n"
+        + "At the end of function call returns, you should print " + CALLS_END + EOS
+    )
 
 
 def render(record: Any, *, add_generation_prompt: bool = False) -> str:
     d = record_dict(record)
-    system, rest = split_system(d["messages"])
+    msgs = d["messages"]
     tools = tool_defs(d)
-    out = [BOS, (system or "") + (_tools_block(tools) if tools else "")]
-    prev = None
-    for i, m in enumerate(rest):
+    system = "\n\n".join(content_of(m) for m in msgs if m["role"] == "system")
+    out = [BOS, system + (_tools_block(tools) if tools else "")]
+    in_outputs = False     # inside a <｜tool▁outputs▁begin｜> block
+    outputs_open = False   # the next result opens a new block
+    last_user = False
+    for m in msgs:
         role = m["role"]
         if role == "user":
-            out.append(USER + content_of(m))
+            in_outputs, last_user = False, True
+            out.append(USER + content_of(m) + ASSISTANT)
         elif role == "assistant":
-            prefix = "" if prev == "tool" else ASSISTANT
+            last_user = False
             calls = message_calls(m)
             if calls:
+                if in_outputs:
+                    out.append(OUTPUTS_END)
+                in_outputs, outputs_open = False, True
                 body = "\n".join(
                     CALL_BEGIN + "function" + SEP + c["name"] + "\n```json\n" + tojson(c["arguments"]) + "\n```" + CALL_END
                     for c in calls)
-                out.append(prefix + content_of(m) + CALLS_BEGIN + body + CALLS_END + EOS)
+                out.append(content_of(m) + CALLS_BEGIN + body + CALLS_END + EOS)
             else:
-                out.append(prefix + content_of(m) + EOS)
+                out.append((OUTPUTS_END if in_outputs else "") + content_of(m) + EOS)
+                in_outputs = False
         elif role == "tool":
-            first = prev != "tool"
+            last_user = False
+            first = not in_outputs and outputs_open
             out.append((OUTPUTS_BEGIN if first else "\n") + OUTPUT_BEGIN + content_of(m) + OUTPUT_END)
-            if i == len(rest) - 1 or rest[i + 1]["role"] != "tool":
-                out.append(OUTPUTS_END)
-        prev = role
-    if add_generation_prompt:
+            in_outputs, outputs_open = True, False
+    if in_outputs:
+        out.append(OUTPUTS_END)
+    if add_generation_prompt and not last_user and not in_outputs:
         out.append(ASSISTANT)
     return "".join(out)
 
@@ -111,7 +127,8 @@ def _one(body: str) -> Call:
 
 
 def parse(text: str) -> list[Call]:
-    s = _OUTPUTS.sub("", text)
+    # a whole rendered conversation: calls come after the first user turn (the system prompt shows an example)
+    s = _OUTPUTS.sub("", text.split(USER, 1)[1] if USER in text else text)
     calls: list[Call] = []
     for chunk in s.split(CALL_BEGIN)[1:]:
         body = re.split("|".join(re.escape(t) for t in (CALL_END, CALLS_END, EOS, USER)), chunk, maxsplit=1)[0]

@@ -1,9 +1,12 @@
 """Pythonic tool calling (Llama 3.2 / Llama 4 pythonic, ToolACE): ``[f(a=1), g(b="x")]``.
 
 Rendered in Llama 3 turns the way vLLM's Llama 3.2 pythonic example template
-does: the function list and the instruction to answer with a Python list of
-calls in the system turn, calls as a Python list in the assistant turn, tool
-results in ``ipython`` turns. Parsing uses ``ast.parse`` and accepts literal
+does: ``Environment: ipython``, the instruction and the function list in the
+system turn (with that template's default system prompt when the record has
+none), a call turn as the Python list of calls only, tool results in
+``ipython`` turns as ``{"output": ...}``. One deliberate difference: argument
+values are Python literals (strings quoted), where that template writes them
+with ``%s`` (strings unquoted), which no parser can read back. Parsing uses ``ast.parse`` and accepts literal
 arguments only (never evaluates anything).
 """
 
@@ -29,7 +32,13 @@ from toolforge.formats.llama3_json import DATE_STRING, _header
 INSTRUCTION = (
     "You have access to the following functions. To call functions, please respond with a python list "
     "of the calls. Respond in the format [func_name1(params_name1=params_value1, "
-    "params_name2=params_value2...), func_name2(params)] \nDo not use variables.\n\n"
+    "params_name2=params_value2...), func_name2(params)] Do not use variables.\n\n"
+)
+DEFAULT_SYSTEM = (
+    "You are a helpful assistant with tool calling capabilities. Only reply with a tool call if the "
+    "function exists in the library provided by the user. If it doesn't exist, just reply directly in "
+    "natural language. When you receive a tool call response, use the output to format an answer to the "
+    "original user question."
 )
 
 
@@ -37,24 +46,20 @@ def render(record: Any, *, add_generation_prompt: bool = False) -> str:
     d = record_dict(record)
     system, rest = split_system(d["messages"])
     tools = tool_defs(d)
-    out = ["<|begin_of_text|>", _header("system"),
+    out = ["<|begin_of_text|>", _header("system"), "Environment: ipython\n" if tools else "",
            f"Cutting Knowledge Date: December 2023\nToday Date: {DATE_STRING}\n\n"]
     if tools:
         out.append(INSTRUCTION + "".join(tojson(t, indent=4) + "\n\n" for t in tools))
-    out.append((system or "").strip() + "<|eot_id|>")
+    out.append((system.strip() if system is not None else DEFAULT_SYSTEM) + "<|eot_id|>")
     for m in rest:
         role = m["role"]
-        if role == "user":
-            out.append(_header("user") + content_of(m).strip() + "<|eot_id|>")
-        elif role == "assistant":
-            calls = message_calls(m)
-            text = content_of(m).strip()
-            if calls:
-                out.append(_header("assistant") + (text + "\n" if text else "") + pythonic_list(calls) + "<|eot_id|>")
-            else:
-                out.append(_header("assistant") + text + "<|eot_id|>")
+        calls = message_calls(m) if role == "assistant" else []
+        if calls:  # a call turn is the list of calls only
+            out.append(_header("assistant") + pythonic_list(calls) + "<|eot_id|>")
         elif role == "tool":
-            out.append(_header("ipython") + content_of(m) + "<|eot_id|>")
+            out.append(_header("ipython") + tojson({"output": content_of(m)}) + "<|eot_id|>")
+        else:
+            out.append(_header(role) + content_of(m).strip() + "<|eot_id|>")
     if add_generation_prompt:
         out.append(_header("assistant"))
     return "".join(out)

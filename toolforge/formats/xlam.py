@@ -1,9 +1,9 @@
 """xLAM (Salesforce) tool calling: the calls as a bare JSON list, possibly in a code fence.
 
-Rendered in ChatML turns like the xLAM-2 ``-fc-r`` models: the tools as a JSON
-list and the format instruction in the system turn, calls as
-``[{"name": ..., "arguments": {...}}]`` in the assistant content, results in
-``tool`` turns. The parser reads a JSON list (or one call object), fenced or
+Rendered in ChatML turns as vLLM's xLAM (Qwen) example template does: the
+system prompt (or xLAM's default one with its format instruction), each tool
+as indented JSON, a call turn as the JSON list ``[{"name": ..., "arguments":
+{...}}]`` only, results in ``tool`` turns. The parser reads a JSON list (or one call object), fenced or
 not, with text around it.
 """
 
@@ -27,10 +27,15 @@ from toolforge.formats._common import (
     tool_defs,
 )
 
+DEFAULT_SYSTEM = "You are a helpful assistant. You are developed by Salesforce xLAM team."
 FORMAT_INSTRUCTION = (
-    "\n\nYou have access to the following tools:\n{tools}\n\n"
-    "If you decide to invoke one or more functions, reply with a JSON list of calls only, "
-    'in the format [{{"name": "func_name", "arguments": {{"arg": "value"}}}}].'
+    "You have access to a set of tools. When using tools, make calls in a single JSON array: \n\n"
+    '[{"name": "tool_call_name", "arguments": {"arg1": "value1", "arg2": "value2"}}, ... '
+    "(additional parallel tool calls as needed)]\n\n"
+    "If no tool is suitable, state that explicitly. If the user's input lacks required parameters, ask for "
+    "clarification. Do not interpret or respond until tool results are returned. Once they are available, "
+    "process them or make additional calls if needed. For tasks that don't require tools, such as casual "
+    "conversation or general advice, respond directly in plain text. The available tools are:"
 )
 
 
@@ -38,22 +43,23 @@ def render(record: Any, *, add_generation_prompt: bool = False) -> str:
     d = record_dict(record)
     system, rest = split_system(d["messages"])
     tools = tool_defs(d)
-    sys_text = system or ""
-    if tools:
-        sys_text += FORMAT_INSTRUCTION.format(tools=tojson([t["function"] for t in tools]))
-    out = []
-    if sys_text:
-        out.append("<|im_start|>system\n" + sys_text + "<|im_end|>\n")
+    out = ["<|im_start|>system\n"]
+    if system is not None:
+        out.append(system.strip() + "\n")
+    else:
+        out.append(DEFAULT_SYSTEM + "\n" + (FORMAT_INSTRUCTION + "\n\n" if tools else ""))
+    out.extend(tojson(t, indent=4) + "\n\n" for t in tools)
+    out.append("<|im_end|>\n")
     for m in rest:
         role = m["role"]
-        if role == "assistant":
-            calls = message_calls(m)
-            text = content_of(m)
-            if calls:
-                text = (text + "\n" if text else "") + tojson([{"name": c["name"], "arguments": c["arguments"]} for c in calls])
-            out.append("<|im_start|>assistant\n" + text + "<|im_end|>\n")
+        calls = message_calls(m) if role == "assistant" else []
+        if role == "tool":
+            out.append("<|im_start|>tool\n" + content_of(m) + "<|im_end|>\n")
+        elif calls:  # a call turn is the JSON list of calls only
+            out.append("<|im_start|>assistant\n" + tojson([{"name": c["name"], "arguments": c["arguments"]}
+                                                           for c in calls]) + "<|im_end|>\n")
         else:
-            out.append(f"<|im_start|>{role}\n" + content_of(m) + "<|im_end|>\n")
+            out.append(f"<|im_start|>{role}\n" + content_of(m).strip() + "<|im_end|>\n")
     if add_generation_prompt:
         out.append("<|im_start|>assistant\n")
     return "".join(out)

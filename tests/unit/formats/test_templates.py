@@ -181,6 +181,104 @@ def _phi4_messages(d):
             m["content"] = (m["content"] + " " if m["content"] else "") + "functools" + json.dumps(calls, ensure_ascii=False)
     return msgs
 
+# xLAM in ChatML (the layout of vLLM's xLAM-Qwen tool template): the system prompt (or xLAM's default
+# with its format instruction), tools as indented JSON, call turns as a bare JSON list of calls.
+XLAM = r"""
+{{- '<|im_start|>system
+' }}
+{%- if messages[0].role == 'system' %}{{ (messages[0].content | trim) + '
+' }}{% set msgs = messages[1:] %}
+{%- else %}{% set msgs = messages %}{{ xlam_default + '
+' }}{% if tools %}{{ xlam_instruction + '
+
+' }}{% endif %}{% endif %}
+{%- for t in tools or [] %}{{ (t | tojson(indent=4)) + '
+
+' }}{% endfor %}
+{{- '<|im_end|>
+' }}
+{%- for m in msgs %}
+{%- if m.role == 'tool' %}{{ '<|im_start|>tool
+' + m.content + '<|im_end|>
+' }}
+{%- elif m.tool_calls %}{{ '<|im_start|>assistant
+' + (m.tool_calls | map(attribute='function') | list | tojson) + '<|im_end|>
+' }}
+{%- else %}{{ '<|im_start|>' + m.role + '
+' + (m.content | trim) + '<|im_end|>
+' }}{% endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}{{ '<|im_start|>assistant
+' }}{% endif %}
+"""
+
+# Llama 3.2 pythonic (the layout of vLLM's example): tools and instruction in the system turn, a call
+# turn is the Python list of calls, results as {"output": ...} in ipython turns.
+PYTHONIC = r"""
+{{- '<|begin_of_text|><|start_header_id|>system<|end_header_id|>
+
+' }}
+{%- if tools %}{{ 'Environment: ipython
+' }}{% endif %}
+{{- 'Cutting Knowledge Date: December 2023
+Today Date: 26 Jul 2024
+
+' }}
+{%- if tools %}{{ py_instruction }}{% for t in tools %}{{ (t | tojson(indent=4)) + '
+
+' }}{% endfor %}{% endif %}
+{%- if messages[0].role == 'system' %}{{ messages[0].content | trim }}{% set msgs = messages[1:] %}
+{%- else %}{{ py_default }}{% set msgs = messages %}{% endif %}
+{{- '<|eot_id|>' }}
+{%- for m in msgs %}
+{%- if m.tool_calls %}{{ '<|start_header_id|>assistant<|end_header_id|>
+
+[' }}
+{%- for tc in m.tool_calls %}{{ tc.function.name + '(' }}
+{%- for k, v in tc.function.arguments.items() %}{{ k + '=' + (v | pyrepr) }}{{ ', ' if not loop.last }}{% endfor %}
+{{- ')' + (', ' if not loop.last else '') }}{% endfor %}{{ ']<|eot_id|>' }}
+{%- elif m.role == 'tool' %}{{ '<|start_header_id|>ipython<|end_header_id|>
+
+' + ({'output': m.content} | tojson) + '<|eot_id|>' }}
+{%- else %}{{ '<|start_header_id|>' + m.role + '<|end_header_id|>
+
+' + (m.content | trim) + '<|eot_id|>' }}{% endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>
+
+' }}{% endif %}
+"""
+
+# DeepSeek-V3 tool tokens (the layout of vLLM's DeepSeek-V3 tool example, clean whitespace).
+DEEPSEEK = r"""
+{%- set ns = namespace(in_out=false, open=false, last_user=false) %}
+{{- bos + (messages | selectattr('role', 'equalto', 'system') | map(attribute='content') | join('
+
+')) }}
+{%- if tools %}{{ ds_tools_header }}{% for t in tools %}{{ '
+' + (t | tojson) }}{% endfor %}{{ ds_tools_footer }}{% endif %}
+{%- for m in messages %}
+{%- if m.role == 'user' %}{% set ns.in_out = false %}{% set ns.last_user = true %}{{ '<｜User｜>' + m.content + '<｜Assistant｜>' }}
+{%- elif m.role == 'assistant' and m.tool_calls %}{% set ns.last_user = false %}
+{%- if ns.in_out %}{{ '<｜tool▁outputs▁end｜>' }}{% endif %}{% set ns.in_out = false %}{% set ns.open = true %}
+{{- m.content + '<｜tool▁calls▁begin｜>' }}
+{%- for tc in m.tool_calls %}{{ '<｜tool▁call▁begin｜>function<｜tool▁sep｜>' + tc.function.name + '
+```json
+' + (tc.function.arguments | tojson) + '
+```<｜tool▁call▁end｜>' }}{{ '
+' if not loop.last }}{% endfor %}
+{{- '<｜tool▁calls▁end｜><｜end▁of▁sentence｜>' }}
+{%- elif m.role == 'assistant' %}{% set ns.last_user = false %}{{ ('<｜tool▁outputs▁end｜>' if ns.in_out else '') + m.content + '<｜end▁of▁sentence｜>' }}{% set ns.in_out = false %}
+{%- elif m.role == 'tool' %}{% set ns.last_user = false %}
+{{- ('<｜tool▁outputs▁begin｜>' if (ns.open and not ns.in_out) else '
+') + '<｜tool▁output▁begin｜>' + m.content + '<｜tool▁output▁end｜>' }}
+{%- set ns.in_out = true %}{% set ns.open = false %}
+{%- endif %}
+{%- endfor %}
+{%- if ns.in_out %}{{ '<｜tool▁outputs▁end｜>' }}{% endif %}
+{%- if add_generation_prompt and not ns.last_user and not ns.in_out %}{{ '<｜Assistant｜>' }}{% endif %}
+"""
+
 
 def _mistral_ids(d):
     from toolforge.formats.mistral import mistral_call_id
@@ -213,7 +311,18 @@ def _pyrepr(v):
     return json.dumps(v)
 
 
-TEMPLATES = {"hermes": HERMES, "llama3_json": LLAMA31, "lfm2": LFM2, "mistral": MISTRAL, "phi4_mini": PHI4}
+TEMPLATES = {"hermes": HERMES, "llama3_json": LLAMA31, "lfm2": LFM2, "mistral": MISTRAL, "phi4_mini": PHI4,
+             "xlam": XLAM, "pythonic": PYTHONIC, "deepseek_v3": DEEPSEEK}
+
+
+def _globals() -> dict:
+    from toolforge.formats import deepseek_v3, pythonic, xlam
+
+    block = deepseek_v3._tools_block([])
+    head, _, foot = block.rpartition("<tools>")
+    return {"xlam_default": xlam.DEFAULT_SYSTEM, "xlam_instruction": xlam.FORMAT_INSTRUCTION,
+            "py_instruction": pythonic.INSTRUCTION, "py_default": pythonic.DEFAULT_SYSTEM,
+            "bos": deepseek_v3.BOS, "ds_tools_header": head + "<tools>", "ds_tools_footer": foot}
 
 
 def _template_render(family, rec: Record, add_generation_prompt: bool) -> str:
@@ -225,7 +334,7 @@ def _template_render(family, rec: Record, add_generation_prompt: bool) -> str:
     if family == "phi4_mini":
         d["messages"] = _phi4_messages(d)
     return env.from_string(TEMPLATES[family]).render(messages=d["messages"], tools=d["tools"] or None,
-                                                     add_generation_prompt=add_generation_prompt)
+                                                     add_generation_prompt=add_generation_prompt, **_globals())
 
 
 @pytest.mark.parametrize("family", sorted(TEMPLATES))
