@@ -84,7 +84,11 @@ def render(record: Any, *, add_generation_prompt: bool = False) -> str:
 _CALL = re.compile(r"<tool_call>(.*?)(?:</tool_call>|\Z)", re.S)
 
 
+_THINK = re.compile(r"<think>.*?(?:</think>|\Z)", re.S)
+
+
 def parse(text: str) -> list[Call]:
+    text = _THINK.sub("", text)  # a reasoning block may mention the tags without making a call
     parts = segments(text, "<|im_start|>assistant", "<|im_end|>")
     calls: list[Call] = []
     for part in parts if parts is not None else [text]:

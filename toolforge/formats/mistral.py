@@ -90,7 +90,7 @@ def render(record: Any, *, add_generation_prompt: bool = False) -> str:
 
 _BLOCKS = re.compile(r"\[AVAILABLE_TOOLS\].*?\[/AVAILABLE_TOOLS\]|\[TOOL_RESULTS\].*?\[/TOOL_RESULTS\]|\[INST\].*?\[/INST\]", re.S)
 _STOP = re.compile(r"</s>|\[INST\]|\[TOOL_RESULTS\]|\[AVAILABLE_TOOLS\]")
-_NAME = re.compile(r"\s*([A-Za-z_][\w.\-]*)\s*(?:\[ARGS\])?\s*(?=[{\[])")
+_NAME = re.compile(r"\s*([A-Za-z_][\w.\-]*)\s*(?:\[CALL_ID\]\s*\w+\s*)?(?:\[ARGS\])?\s*(?=[{\[])")
 
 
 def _parse_body(body: str) -> list[Call]:

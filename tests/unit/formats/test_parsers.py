@@ -17,6 +17,7 @@ OUTPUTS = {
         ('<tool_call>{"name": "get_weather", "arguments": {"city": "Oslo", "days": 2},}</tool_call>\n'
          '<tool_call>\n{"name": "translate", "arguments": {"text": "it\'s \\"fine\\"", "target_language": "fr"}', [W, T]),
         ('<tool_call>\n{"name": "get_weather", "arguments": "{\\"city\\": \\"Oslo\\", \\"days\\": 2}"}\n</tool_call> done', [W]),
+        ('<think>I could use <tool_call> here.</think>\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Oslo", "days": 2}}\n</tool_call>', [W]),
     ],
     "llama3_json": [
         ('<|python_tag|>{"name": "get_weather", "parameters": {"city": "Oslo", "days": 2}}<|eom_id|>', [W]),
@@ -33,6 +34,7 @@ OUTPUTS = {
         ('[TOOL_CALLS] [{"name": "get_weather", "arguments": {"city": "Oslo", "days": 2}, "id": "abcdefghi"}]</s>', [W]),
         ('[TOOL_CALLS]get_weather{"city": "Oslo", "days": 2}[TOOL_CALLS]translate[ARGS]{"text": "it\'s \\"fine\\"", "target_language": "fr"}', [W, T]),
         ('Checking. [TOOL_CALLS][{"name": "get_weather", "arguments": {"city": "Oslo", "days": 2}},', [W]),
+        ('[TOOL_CALLS]get_weather[CALL_ID]a1B2c3D4e[ARGS]{"city": "Oslo", "days": 2}</s>', [W]),
     ],
     "lfm2": [
         ('<|tool_call_start|>[get_weather(city="Oslo", days=2)]<|tool_call_end|>Checking the weather.', [W]),
