@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from toolforge.record import Record
-from toolforge.review import connect
+from toolforge.review import connect, pull, push
 from toolforge.store import Selection, open_store
 
 pytestmark = pytest.mark.integration
@@ -59,8 +59,8 @@ def test_push_annotate_pull(labelstudio, reviewers, run_cli, tmp_path, sample_re
     pushed = json.loads(first.stdout)
     assert pushed["imported"] == len(sample_records) and pushed["config_kind"] == "text"
     pid = pushed["project_id"]
-    again = json.loads(run_cli("review", "push", "--db", db, "--project", project, "--json", env=env,
-                               check=True).stdout)
+    with open_store(db) as st:  # the library call behind the CLI (saves a process start)
+        again = push(st, ls, project_title=project).to_dict()
     assert again["project_id"] == pid and again["imported"] == 0 and again["unchanged"] == len(sample_records)
     tasks = server_tasks(ls, pid)
     assert len(tasks) == len(sample_records)
@@ -171,8 +171,8 @@ def test_push_annotate_pull(labelstudio, reviewers, run_cli, tmp_path, sample_re
         n_records = st.count_records()
 
     # pulling again changes nothing
-    res2 = json.loads(run_cli("review", "pull", "--db", db, "--project", project, "--json", env=env,
-                              check=True).stdout)
+    with open_store(db) as st:
+        res2 = pull(st, ls, project_title=project).to_dict()
     assert res2["revisions"] == 0 and res2["verdicts"] == res["verdicts"]
     with open_store(db, read_only=True) as st:
         assert st.count_records() == n_records
@@ -197,7 +197,7 @@ def test_push_annotate_pull(labelstudio, reviewers, run_cli, tmp_path, sample_re
     assert rec["no_tool_needed"].final_answer not in answers and err.final_answer not in answers
 
     # reviewed records are not pushed again by default; the project keeps one task per record
-    third = json.loads(run_cli("review", "push", "--db", db, "--project", project, "--json", env=env,
-                               check=True).stdout)
+    with open_store(db) as st:
+        third = push(st, ls, project_title=project).to_dict()
     assert third["imported"] == 0 and third["selected"] == 0
     assert len(server_tasks(ls, pid)) == len(sample_records)
