@@ -18,6 +18,7 @@ import importlib.metadata as md
 import io
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ class Pyttsx3Engine:
     def __init__(self, *, wait_s: float = 30.0) -> None:
         self.wait_s = wait_s
         self._engine: Any = None
+        self._finished = threading.Event()
 
     def _get(self) -> Any:
         if self._engine is None:
@@ -50,6 +52,9 @@ class Pyttsx3Engine:
             try:
                 with contextlib.redirect_stdout(io.StringIO()):
                     self._engine = pyttsx3.init()
+                    # the driver prints "Audio saved to ..." and then signals the end of the utterance,
+                    # possibly after runAndWait() returned: wait for that signal, with stdout captured
+                    self._engine.connect("finished-utterance", lambda **_: self._finished.set())
             except Exception as exc:  # noqa: BLE001 - driver load failures vary by platform
                 raise BackendError(f"pyttsx3 could not start its speech driver: {exc}",
                                    hint="on Linux it needs libespeak-ng1 (apt-get install espeak-ng); "
@@ -59,8 +64,17 @@ class Pyttsx3Engine:
     def voices(self) -> list[str]:
         return [v.id for v in self._get().getProperty("voices")]
 
+    def english_voices(self) -> list[str]:
+        """System voices whose language or name is English (the default plan's pool)."""
+        out = []
+        for v in self._get().getProperty("voices"):
+            langs = [str(x.decode() if isinstance(x, bytes) else x).lower() for x in (v.languages or [])]
+            if any(x.startswith("en") for x in langs) or str(v.name or "").lower().startswith("english"):
+                out.append(v.id)
+        return out
+
     def default_plan(self, seed: int = 0) -> VoicePlan:
-        voices = self.voices()
+        voices = self.english_voices() or self.voices()
         if not voices:
             raise BackendError("pyttsx3 reports no system voices")
         return VoicePlan(voices=voices[:8], rate=(150.0, 190.0), assistant_voice=VoiceSpec(voice=voices[0]),
@@ -80,23 +94,25 @@ class Pyttsx3Engine:
         path = Path(name)
         path.unlink()
         try:
+            self._finished.clear()
             with contextlib.redirect_stdout(io.StringIO()):
                 eng.setProperty("voice", spec.voice)
                 if spec.rate is not None:
                     eng.setProperty("rate", int(spec.rate))
                 eng.save_to_file(text, str(path))
                 eng.runAndWait()
-            # runAndWait() may return before the driver has finished the file: wait until it is stable
-            deadline = time.monotonic() + self.wait_s
-            last = -1
-            while time.monotonic() < deadline:
-                size = path.stat().st_size if path.exists() else -1
-                if size > 44 and size == last:
-                    break
-                last = size
-                time.sleep(0.05)
-            else:
-                raise BackendError(f"pyttsx3 did not write audio within {self.wait_s:g} s")
+                # runAndWait() may return before the driver has finished the file
+                finished = self._finished.wait(self.wait_s)
+                deadline = time.monotonic() + self.wait_s
+                last = -1
+                while finished and time.monotonic() < deadline:
+                    size = path.stat().st_size if path.exists() else -1
+                    if size > 44 and size == last:
+                        break
+                    last = size
+                    time.sleep(0.02)
+                else:
+                    raise BackendError(f"pyttsx3 did not write audio within {self.wait_s:g} s")
             samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
             return Speech(samples=samples.mean(axis=1), sample_rate=int(rate))
         finally:
