@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -219,3 +220,50 @@ def test_interrupted_partial_files_are_not_taken_for_done(filled_db):
         again = run_tts(store, Selection(status="any", limit=1), TTSConfig(replies="none"))
         assert first.synthesised == again.synthesised == 1
         assert row["abs_path"].is_file() and not partial.exists()
+
+
+def test_missing_espeak_names_the_apt_package(run_cli, filled_db, tmp_path):
+    import sys
+
+    bin_dir = tmp_path / "bin"           # a PATH with python but without espeak-ng
+    bin_dir.mkdir()
+    (bin_dir / "python").symlink_to(Path(sys.executable))
+    proc = run_cli("tts", "--db", filled_db, "--status", "any", env={"PATH": str(bin_dir)})
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == ["error: the espeak-ng program is not available",
+                                        "hint: install it: apt-get install espeak-ng"]
+
+
+def test_killed_run_resumes_without_taking_partial_work_for_done(run_cli, tmp_db, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    recs = [Record.model_validate({"messages": [
+        {"role": "user", "content": f"Please read item number {i} of my shopping list aloud, slowly."},
+        {"role": "assistant", "content": f"Item number {i} on your list is a bag of apples and some bread."}]})
+        for i in range(40)]
+    with open_store(tmp_db) as store:
+        store.upsert_records(recs, source="test")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-m", "toolforge", "tts", "--db", str(tmp_db), "--status", "any",
+                             "--workers", "2"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    root = tmp_path / "store-audio"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list(root.rglob("*.wav"))) < 10 and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with open_store(tmp_db, read_only=True) as store:
+        for row in audio_rows(store):          # every stored row points at a complete file
+            assert sf.info(str(row["abs_path"])).duration == pytest.approx(row["duration_s"], abs=0.01)
+        done_before = len(audio_rows(store))
+    summary = json.loads(run_cli("tts", "--db", tmp_db, "--status", "any", "--json", check=True).stdout)
+    assert summary["skipped_existing"] == done_before
+    assert summary["skipped_existing"] + summary["synthesised"] == 80 and summary["failed"] == 0
+    with open_store(tmp_db, read_only=True) as store:
+        assert len(audio_rows(store)) == 80
+    assert not list(root.rglob("*.tmp"))
