@@ -196,6 +196,21 @@ def test_push_annotate_pull(labelstudio, reviewers, run_cli, tmp_path, sample_re
     assert rec["multi_tool_parallel"].final_answer not in answers
     assert rec["no_tool_needed"].final_answer not in answers and err.final_answer not in answers
 
+    # an annotator changes an applied edit: the new edit revises the latest revision (a chain, so
+    # "latest revision" stays one record), and the verdict follows
+    first_rev = revs[cms.id].id
+    mine = next(a for a in ls.sdk.annotations.list(id=by_rid[cms.id]["id"]) if a.completed_by == ben.id)
+    ls.sdk.annotations.update(id=mine.id, result=[choice("accept"), box("answer", "Done: the email is sent.")])
+    with open_store(db) as st:
+        assert pull(st, ls, project_title=project).revisions == 1
+        second_rev, rev_no = st.con.execute("SELECT id, revision FROM records WHERE parent_id = ?",
+                                            [first_rev]).fetchone()
+        assert rev_no == 2 and st.get_record(second_rev).final_answer == "Done: the email is sent."
+        curated = set(st.select_ids(Selection(status="curated")))
+        assert second_rev in curated and first_rev not in curated and cms.id not in curated
+        assert st.con.execute("SELECT verdict FROM review_verdicts WHERE record_id = ?",
+                              [second_rev]).fetchone()[0] == "accept"
+
     # reviewed records are not pushed again by default; the project keeps one task per record
     with open_store(db) as st:
         third = push(st, ls, project_title=project).to_dict()
