@@ -104,8 +104,11 @@ class Record(_Strict):
     messages: list[Message] = Field(min_length=1)
     meta: dict[str, Any] = Field(default_factory=dict)
 
-    def model_post_init(self, __context: Any) -> None:
-        self.id = self.compute_id()
+    def model_post_init(self, context: Any, /) -> None:
+        # Rows read back from the store carry their id (computed when they were written);
+        # everything else gets its id computed from content.
+        stored = context.get("stored_id") if isinstance(context, dict) else None
+        self.id = stored or self.compute_id()
 
     def compute_id(self) -> str:
         return content_id(self.tools_dump(), self.messages_dump())

@@ -22,8 +22,16 @@ import duckdb
 from toolforge.errors import StoreError
 from toolforge.record import Record
 from toolforge.store import migrations as _migrations_pkg
+from toolforge.store.bulk import insert_rows
 
 DEFAULT_DB = "toolforge.duckdb"
+
+RECORD_COLUMNS = (("id", "VARCHAR"), ("scenario", "VARCHAR"), ("tools", "JSON"), ("messages", "JSON"),
+                  ("meta", "JSON"), ("source", "VARCHAR"), ("run_id", "VARCHAR"), ("parent_id", "VARCHAR"),
+                  ("revision", "INTEGER"))
+ISSUE_COLUMNS = (("record_id", "VARCHAR"), ("stage", "VARCHAR"), ("code", "VARCHAR"), ("path", "VARCHAR"),
+                 ("message", "VARCHAR"), ("severity", "VARCHAR"))
+VALIDATION_COLUMNS = (("record_id", "VARCHAR"), ("stage", "VARCHAR"), ("ok", "BOOLEAN"), ("n_issues", "INTEGER"))
 
 
 def _migration_modules() -> list[tuple[str, Any]]:
@@ -165,11 +173,7 @@ class Store:
             return 0
         before = self.count_records()
         with self.transaction() as con:
-            con.executemany(
-                "INSERT INTO records (id, scenario, tools, messages, meta, source, run_id, parent_id, revision) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                rows,
-            )
+            insert_rows(con, "records", RECORD_COLUMNS, rows, on_conflict="ON CONFLICT (id) DO NOTHING")
         return self.count_records() - before
 
     def count_records(self) -> int:
@@ -235,19 +239,12 @@ class Store:
                 issue_rows.append((rid, stage, iss.code, iss.path, iss.message, sev))
             val_rows.append((rid, stage, n_err == 0, len(issues)))
         with self.transaction() as con:
-            con.execute("CREATE TEMP TABLE IF NOT EXISTS _ids (id VARCHAR)")
-            con.execute("DELETE FROM _ids")
-            con.executemany("INSERT INTO _ids VALUES (?)", [(i,) for i in ids])
-            con.execute("DELETE FROM issues WHERE stage = ? AND record_id IN (SELECT id FROM _ids)", [stage])
-            con.execute("DELETE FROM validations WHERE stage = ? AND record_id IN (SELECT id FROM _ids)", [stage])
-            if issue_rows:
-                con.executemany(
-                    "INSERT INTO issues (record_id, stage, code, path, message, severity) VALUES (?, ?, ?, ?, ?, ?)",
-                    issue_rows,
-                )
-            con.executemany(
-                "INSERT INTO validations (record_id, stage, ok, n_issues) VALUES (?, ?, ?, ?)", val_rows
-            )
+            con.execute("DELETE FROM issues WHERE stage = ? AND record_id IN (SELECT unnest(?::VARCHAR[]))",
+                        [stage, ids])
+            con.execute("DELETE FROM validations WHERE stage = ? AND record_id IN (SELECT unnest(?::VARCHAR[]))",
+                        [stage, ids])
+            insert_rows(con, "issues", ISSUE_COLUMNS, issue_rows)
+            insert_rows(con, "validations", VALIDATION_COLUMNS, val_rows)
 
     def issues_for(self, record_id: str) -> list[dict[str, Any]]:
         return self._dicts(
@@ -267,14 +264,14 @@ class Store:
 
 
 def _row_to_record(row: Sequence[Any]) -> Record:
+    """A stored row as a Record. Its id was computed from the same content when it was
+    written (writes go through Record), so it is passed through instead of re-hashed."""
     rid, scenario, tools, messages, meta = row
-    rec = Record.model_validate(
+    return Record.model_validate(
         {"scenario": scenario, "tools": json.loads(tools), "messages": json.loads(messages),
-         "meta": json.loads(meta)}
+         "meta": json.loads(meta)},
+        context={"stored_id": rid},
     )
-    if rec.id != rid:  # the content address is the contract; a mismatch means a corrupt row
-        raise StoreError(f"record {rid} does not match its content id {rec.id}")
-    return rec
 
 
 @contextmanager
