@@ -51,12 +51,9 @@ def same_requests(n: int, seed: int) -> list[dict]:
 
 
 async def baseline(base: str, reqs: list[dict], concurrency: int) -> float:
-    import httpx
     import openai
 
-    client = openai.AsyncOpenAI(base_url=base, api_key="unused", max_retries=0,
-                                http_client=httpx.AsyncClient(limits=httpx.Limits(
-                                    max_connections=concurrency, max_keepalive_connections=concurrency)))
+    client = openai.AsyncOpenAI(base_url=base, api_key="unused", max_retries=0)  # its default connection pool
     queue: asyncio.Queue = asyncio.Queue()
     for r in reqs:
         queue.put_nowait(r)

@@ -39,7 +39,7 @@ class BackendInfo:
 BACKENDS: dict[str, BackendInfo] = {
     "openai": BackendInfo("openai", "toolforge.backends.openai_compat",
                           "OpenAI-compatible HTTP server (OpenAI, vLLM, SGLang, llama.cpp, Ollama)",
-                          ("httpx",)),
+                          ("aiohttp",)),
     "vllm": BackendInfo("vllm", "toolforge.backends.vllm_offline", "vLLM offline engine, batched (GPU)",
                         ("vllm",), "vllm"),
     "llamacpp": BackendInfo("llamacpp", "toolforge.backends.llamacpp",

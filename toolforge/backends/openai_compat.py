@@ -3,7 +3,9 @@
 Works with OpenAI, a vLLM or SGLang server, the llama.cpp server and Ollama.
 Request shaping (:func:`build_payload`) and response reading
 (:func:`parse_completion`) are pure functions; :class:`OpenAITeacher` is a thin
-httpx transport around them.
+aiohttp transport around them (aiohttp's connection pool stays cheap at
+concurrency 64, where httpx's spends milliseconds per request choosing a
+connection; see benchmarks/bench_generate.py).
 
 Structured output dialects:
 
@@ -22,13 +24,13 @@ custom base URL it is sent only when ``api_key_env`` is given explicitly.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
 import os
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from toolforge.backends.base import (
@@ -97,6 +99,29 @@ def build_payload(req: ChatRequest, *, model: str, dialect: str, extra_body: dic
     return body
 
 
+def encode_payload(req: ChatRequest, *, model: str, dialect: str, extra_body: dict[str, Any] | None = None,
+                   cache: dict[tuple[int, str], tuple[Any, str]] | None = None) -> bytes:
+    """``json.dumps(build_payload(...))``, with the response schema's JSON reused across requests.
+
+    Generation sends the same few schemas thousands of times; ``cache`` maps the
+    schema's ``properties`` object (kept alive in the entry, checked by identity)
+    to its encoded response_format.
+    """
+    if cache is None or req.response_schema is None or dialect == "none" or extra_body:
+        return json.dumps(build_payload(req, model=model, dialect=dialect, extra_body=extra_body)).encode()
+    anchor = req.response_schema.get("properties", req.response_schema)
+    key = (id(anchor), dialect)
+    hit = cache.get(key)
+    if hit is None or hit[0] is not anchor:
+        rf = build_payload(req, model=model, dialect=dialect)["response_format"]
+        hit = cache[key] = (anchor, json.dumps(rf))
+        if len(cache) > 4096:
+            cache.pop(next(iter(cache)))
+    body = build_payload(req.model_copy(update={"response_schema": None}), model=model, dialect=dialect)
+    text = json.dumps(body)
+    return (text[:-1] + ', "response_format": ' + hit[1] + "}").encode()
+
+
 def parse_completion(data: Any) -> ChatResponse:
     """Read a chat completion body; a malformed body is a TransientError (servers glitch)."""
     try:
@@ -143,7 +168,8 @@ class OpenAITeacher:
                 raise BackendError(f"the {key_env} environment variable is not set",
                                    hint=f"export {key_env}=... (keys are read only from the environment)")
             self._key = SecretStr(value)
-        self._client: httpx.AsyncClient | None = None
+        self._session: Any = None
+        self._rf_cache: dict[tuple[int, str], tuple[Any, str]] = {}
 
     def _headers(self) -> dict[str, str]:
         h = {"Content-Type": "application/json"}
@@ -151,58 +177,70 @@ class OpenAITeacher:
             h["Authorization"] = f"Bearer {self._key.get_secret_value()}"
         return h
 
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
+    def session(self) -> Any:
+        if self._session is None:
+            import aiohttp
+
             n = self.opts.max_connections
-            self._client = httpx.AsyncClient(
-                base_url=self.opts.base_url, headers=self._headers(), timeout=self.opts.timeout,
-                limits=httpx.Limits(max_connections=n, max_keepalive_connections=n),
+            self._session = aiohttp.ClientSession(
+                headers=self._headers(), timeout=aiohttp.ClientTimeout(total=self.opts.timeout),
+                connector=aiohttp.TCPConnector(limit=n, limit_per_host=n, ttl_dns_cache=300),
             )
-        return self._client
+        return self._session
 
     async def check(self) -> None:
         """Reach the server once (``GET /models``) and settle the dialect; BackendError if unreachable."""
+        import aiohttp
+
+        url = f"{self.opts.base_url}/models"
         try:
-            resp = await self.client().get("/models", timeout=min(self.opts.timeout, 10.0))
-        except httpx.HTTPError as exc:
+            async with self.session().get(url, timeout=aiohttp.ClientTimeout(total=min(self.opts.timeout, 10.0))) as resp:
+                status = resp.status
+                body = await resp.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise BackendError(f"cannot reach teacher server {self.opts.base_url}: {type(exc).__name__}",
                                hint="start the server or fix the base URL in the teacher spec") from None
-        if resp.status_code in (401, 403):
-            raise BackendError(f"teacher server {self.opts.base_url} refused the credentials (HTTP {resp.status_code})",
+        if status in (401, 403):
+            raise BackendError(f"teacher server {self.opts.base_url} refused the credentials (HTTP {status})",
                                hint="check the API key environment variable")
         if self.dialect == "auto":
             try:
-                self.dialect = detect_dialect(resp.json()) if resp.status_code == 200 else "json_schema"
+                self.dialect = detect_dialect(json.loads(body)) if status == 200 else "json_schema"
             except ValueError:
                 self.dialect = "json_schema"
             log.info("teacher %s: structured output dialect %s", self.name, self.dialect)
 
     async def chat(self, req: ChatRequest) -> ChatResponse:
+        import aiohttp
+
         dialect = "json_schema" if self.dialect == "auto" else self.dialect
-        body = build_payload(req, model=self.opts.model, dialect=dialect, extra_body=self.opts.extra_body)
+        body = encode_payload(req, model=self.opts.model, dialect=dialect, extra_body=self.opts.extra_body,
+                              cache=self._rf_cache)
         try:
-            resp = await self.client().post("/chat/completions", content=json.dumps(body))
-        except httpx.TimeoutException:
+            async with self.session().post(f"{self.opts.base_url}/chat/completions", data=body) as resp:
+                status = resp.status
+                raw = await resp.read()
+                retry_after = resp.headers.get("Retry-After")
+        except asyncio.TimeoutError:
             raise TransientError("timeout", f"no answer within {self.opts.timeout:g}s") from None
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             raise TransientError("connection", f"{type(exc).__name__}: {exc}") from None
-        status = resp.status_code
         if status == 429 or status >= 500:
-            raise TransientError(f"http_{status}", f"HTTP {status}: {resp.text[:200]}",
-                                 retry_after=parse_retry_after(resp.headers.get("retry-after")))
+            raise TransientError(f"http_{status}", f"HTTP {status}: {raw[:200].decode('utf-8', 'replace')}",
+                                 retry_after=parse_retry_after(retry_after))
         if status >= 400:
-            raise FatalBackendError(f"teacher server answered HTTP {status}: {resp.text[:200]}",
+            raise FatalBackendError(f"teacher server answered HTTP {status}: {raw[:200].decode('utf-8', 'replace')}",
                                     hint="check the model name, the dialect (--dialect) and the request options")
         try:
-            data = json.loads(resp.content)
+            data = json.loads(raw)
         except ValueError:
             raise TransientError("bad_response", "response body is not JSON") from None
         return parse_completion(data)
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
 
 def from_spec(rest: str, **options: Any) -> OpenAITeacher:

@@ -96,6 +96,26 @@ def _result_text(result: Any) -> str:
 
 def build_record(plan: Any, job: Job, meta: dict[str, Any]) -> tuple[Record | None, list[PlanIssue]]:
     """A record from a parsed plan, or the issues that prevent one."""
+    messages, issues = plan_messages(plan, job)
+    if messages is None:
+        return None, issues
+    rec, more = record_from_messages(messages, job, meta)
+    return rec, issues + more
+
+
+def record_from_messages(messages: list[dict[str, Any]], job: Job,
+                         meta: dict[str, Any]) -> tuple[Record | None, list[PlanIssue]]:
+    try:
+        rec = Record.model_validate({"scenario": job.scenario, "tools": list(job.tools),  # Tool models: not re-validated
+                                     "messages": messages, "meta": meta})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        return None, [PlanIssue("record_invalid", ".".join(str(p) for p in err["loc"]), err["msg"])]
+    return rec, []
+
+
+def plan_messages(plan: Any, job: Job) -> tuple[list[dict[str, Any]] | None, list[PlanIssue]]:
+    """The record's messages (plain dicts) from a parsed plan, or the issues that prevent them."""
     if not isinstance(plan, dict):
         return None, [PlanIssue("plan_shape", "$", "the reply must be a JSON object")]
     issues: list[PlanIssue] = []
@@ -138,10 +158,4 @@ def build_record(plan: Any, job: Job, meta: dict[str, Any]) -> tuple[Record | No
     if not turns and reasoning and reasoning.strip():
         final["reasoning"] = reasoning.strip()
     messages.append(final)
-    try:
-        rec = Record.model_validate({"scenario": job.scenario, "tools": list(job.tools),  # Tool models: not re-validated
-                                     "messages": messages, "meta": meta})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        return None, [PlanIssue("record_invalid", ".".join(str(p) for p in err["loc"]), err["msg"])]
-    return rec, issues
+    return messages, issues

@@ -26,6 +26,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,11 +35,18 @@ from toolforge.backends import load_teacher
 from toolforge.backends.base import ChatRequest, FatalBackendError, Teacher, TransientError
 from toolforge.errors import BackendError, ToolforgeError, UsageError
 from toolforge.generate.config import GenerateConfig
-from toolforge.generate.parse import PlanIssue, build_record, load_json
+from toolforge.generate.parse import PlanIssue, load_json, plan_messages, record_from_messages
 from toolforge.generate.plan import Job, job_summary, make_job
 from toolforge.generate.prompts import examples, prompts_sha, render_messages, render_reask
 from toolforge.generate.schema import plan_schema
-from toolforge.generate.storage import Attempt, RunWriter, next_jobs, run_counts, run_user_texts
+from toolforge.generate.storage import (
+    Attempt,
+    FlushResult,
+    RunWriter,
+    next_jobs,
+    run_counts,
+    run_user_texts,
+)
 from toolforge.record import Record, Tool
 
 log = logging.getLogger(__name__)
@@ -106,10 +114,18 @@ class Runner:
         self.on_progress = on_progress
         self.rng = random.Random(seed ^ 0x5EED)
         self._schemas: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._tool_dicts: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         self._n_examples = {s: len(examples(s)) for s in cfg.targets}
         self._sha = prompts_sha()
 
     # -- one job ----------------------------------------------------------------------------
+    def tool_dicts(self, job: Job) -> list[dict[str, Any]]:
+        key = tuple(t.function.name for t in job.tools)
+        hit = self._tool_dicts.get(key)
+        if hit is None:
+            hit = self._tool_dicts[key] = [t.model_dump(exclude_none=True) for t in job.tools]
+        return hit
+
     def schema_for(self, job: Job) -> dict[str, Any]:
         key = (job.scenario, tuple(t.function.name for t in job.callable), tuple(job.calls_per_turn), job.recovery)
         s = self._schemas.get(key)
@@ -157,12 +173,17 @@ class Runner:
             plan, plan_issues = load_json(text)
             issues: list[Any] = list(plan_issues)
             rec: Record | None = None
+            messages_out: list[dict[str, Any]] | None = None
             if not issues:
+                messages_out, issues = plan_messages(plan, job)
+            if messages_out is not None and not issues:
+                # validate the plain form (no model round trip), then build the record once
+                issues = errors_only(validate_record({"scenario": job.scenario, "tools": self.tool_dicts(job),
+                                                      "messages": messages_out}))
+            if messages_out is not None and not issues:
                 meta = {"teacher": self.teacher.name, "run_id": self.run_id, "prompt_sha": self._sha,
                         "attempt": attempt, **job_summary(job)}
-                rec, issues = build_record(plan, job, meta)
-            if rec is not None and not issues:
-                issues = errors_only(validate_record(rec))
+                rec, issues = record_from_messages(messages_out, job, meta)
             if rec is not None and not issues:
                 key = normalise_request(rec.first_user_text)
                 if key in self.seen:
@@ -202,9 +223,35 @@ class Runner:
         def need(s: str) -> int:
             return targets[s] - committed.get(s, 0) - pending[s] - inflight[s]
 
+        # Batches are written by one worker thread (DuckDB works outside the GIL) while jobs go on;
+        # at most one write is in flight, and every exit path waits for it.
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toolforge-write")
+        writing: Future[FlushResult] | None = None
+
+        def start_write() -> None:
+            nonlocal writing, last_flush
+            batch = writer.take()
+            if batch[0] or batch[1]:
+                writing = pool.submit(writer.write, batch)
+            last_flush = time.monotonic()
+
+        def finish_write() -> None:
+            nonlocal writing
+            if writing is not None:
+                fut, writing = writing, None
+                apply(fut.result())
+
+        async def await_write() -> None:
+            if writing is not None:
+                await asyncio.wrap_future(writing)
+                finish_write()
+
         def flush() -> None:
+            finish_write()
+            apply(writer.flush())
+
+        def apply(res: FlushResult) -> None:
             nonlocal last_flush
-            res = writer.flush()
             for s, n in res.stored.items():
                 committed[s] = committed.get(s, 0) + n
                 pending[s] -= n
@@ -227,6 +274,7 @@ class Runner:
                     inflight[s] += 1
                     tasks[asyncio.ensure_future(self.run_job(job))] = s
                 if not tasks:
+                    await await_write()
                     flush()
                     if all(need(s) <= 0 for s in order):
                         return
@@ -247,8 +295,11 @@ class Runner:
                         progress.accepted += 1
                     else:
                         progress.gave_up += 1
-                if len(writer) >= cfg.flush_every or time.monotonic() - last_flush >= cfg.flush_seconds:
-                    flush()
+                if writing is not None and writing.done():
+                    finish_write()
+                if writing is None and (len(writer) >= cfg.flush_every
+                                        or time.monotonic() - last_flush >= cfg.flush_seconds):
+                    start_write()
                 if self.on_progress is not None:
                     self.on_progress(progress)
                 if progress.gave_up > max_failed:
@@ -260,7 +311,8 @@ class Runner:
                 task.cancel()
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
-            flush()
+            flush()  # waits for a write in flight, then writes the rest
+            pool.shutdown(wait=True)
 
 
 # -- entry point -------------------------------------------------------------------------------

@@ -47,21 +47,40 @@ class RunWriter:
         self.run_id = run_id
         self.records: list[Record] = []
         self.attempts: list[Attempt] = []
+        self._tools: dict[tuple[str, ...], str] = {}
 
     def add(self, attempts: list[Attempt], record: Record | None = None) -> None:
         self.attempts.extend(attempts)
         if record is not None:
             self.records.append(record)
 
+    def _tools_json(self, r: Record) -> str:
+        # a run offers the same catalog tools again and again: encode each tool set once
+        key = tuple(t.function.name for t in r.tools)
+        hit = self._tools.get(key)
+        if hit is None:
+            hit = self._tools[key] = json.dumps(r.tools_dump(), ensure_ascii=False)
+        return hit
+
     def __len__(self) -> int:
         return len(self.records) + len(self.attempts)
 
+    def take(self) -> tuple[list[Record], list[Attempt]]:
+        """Hand over what is buffered (to :meth:`write`, possibly in a worker thread)."""
+        batch = (self.records, self.attempts)
+        self.records, self.attempts = [], []
+        return batch
+
     def flush(self) -> FlushResult:
+        return self.write(self.take())
+
+    def write(self, batch: tuple[list[Record], list[Attempt]]) -> FlushResult:
+        """Write one batch in one transaction (the only user of the connection while it runs)."""
+        recs, attempts = batch
         res = FlushResult()
-        if not self.records and not self.attempts:
+        if not recs and not attempts:
             return res
         con = self.store.con
-        recs = self.records
         existing: set[str] = set()
         if recs:
             rows = con.execute("SELECT id FROM records WHERE id IN (SELECT unnest($1))", [[r.id for r in recs]]).fetchall()
@@ -72,7 +91,7 @@ class RunWriter:
             assert r.id is not None and r.scenario is not None
             if r.id in existing or r.id in seen:
                 res.duplicates[r.scenario] = res.duplicates.get(r.scenario, 0) + 1
-                for a in self.attempts:
+                for a in attempts:
                     if a.record_id == r.id and a.outcome == "accepted":
                         a.outcome, a.reason, a.detail = "rejected", "duplicate_id", "this record is already stored"
                         break
@@ -84,7 +103,7 @@ class RunWriter:
             if new:
                 cols: list[list[Any]] = [[], [], [], [], [], [], []]
                 for r in new:
-                    for col, val in zip(cols, (r.id, r.scenario, json.dumps(r.tools_dump(), ensure_ascii=False),
+                    for col, val in zip(cols, (r.id, r.scenario, self._tools_json(r),
                                                json.dumps(r.messages_dump(), ensure_ascii=False),
                                                json.dumps(r.meta, ensure_ascii=False), "generate", self.run_id),
                                         strict=True):
@@ -92,9 +111,9 @@ class RunWriter:
                 con.execute(
                     "INSERT INTO records (id, scenario, tools, messages, meta, source, run_id) SELECT unnest($1), "
                     "unnest($2), unnest($3), unnest($4), unnest($5), unnest($6), unnest($7)", cols)
-            if self.attempts:
+            if attempts:
                 acols: list[list[Any]] = [[] for _ in ATTEMPT_COLS]
-                for a in self.attempts:
+                for a in attempts:
                     vals: tuple[Any, ...] = (self.run_id, a.scenario, a.job, a.attempt, a.outcome, a.reason, a.detail, a.record_id,
                             a.output[:OUTPUT_MAX] if a.output else None, a.latency_s)
                     for col, val in zip(acols, vals, strict=True):
@@ -102,7 +121,6 @@ class RunWriter:
                 con.execute(
                     f"INSERT INTO generation_attempts ({', '.join(ATTEMPT_COLS)}) SELECT "
                     + ", ".join(f"unnest(${i + 1})" for i in range(len(ATTEMPT_COLS))), acols)
-        self.records, self.attempts = [], []
         return res
 
 

@@ -103,3 +103,19 @@ def test_unreachable_server_is_a_backend_error():
     with pytest.raises(BackendError) as e:
         asyncio.run(go())
     assert "cannot reach" in str(e.value)
+
+
+def test_encoded_payload_equals_plain_json_with_and_without_the_schema_cache():
+    import json
+
+    from toolforge.backends.openai_compat import encode_payload
+
+    cache = {}
+    for dialect in ("json_schema", "json_object", "none"):
+        r = req()
+        plain = build_payload(r, model="m", dialect=dialect)
+        for _ in range(2):
+            assert json.loads(encode_payload(r, model="m", dialect=dialect, cache=cache)) == plain
+    other = ChatRequest(messages=[{"role": "user", "content": "x"}], response_schema={"type": "object", "properties": {}})
+    assert json.loads(encode_payload(other, model="m", dialect="json_schema", cache=cache)) == \
+        build_payload(other, model="m", dialect="json_schema")
