@@ -12,7 +12,7 @@ import soundfile as sf
 
 from toolforge.audio.engines import get_engine
 from toolforge.audio.qc import check_file
-from toolforge.audio.store import audio_root, audio_rows
+from toolforge.audio.store import audio_root, audio_rows, voice_distribution
 from toolforge.audio.voices import VoiceSpec
 from toolforge.record import Record
 from toolforge.store import open_store
@@ -96,6 +96,12 @@ def test_tts_cli_writes_files_rows_and_resumes(run_cli, filled_db, sample_record
         users = [r for r in rows if r["role"] == "user"]
         assert len({r["voice"] for r in users}) >= 4
         assert len({r["voice"] for r in rows if r["role"] == "assistant"}) == 1
+        dist = voice_distribution(store)
+        assert dist["files"] == len(rows) and dist["qc_failed"] == 0
+        assert sum(v["files"] for v in dist["voices"]) == len(rows)
+        user_range = next(r for r in dist["ranges"] if r["role"] == "user")
+        assert user_range["distinct_voices"] == len({r["voice"] for r in users})
+        assert 140 <= user_range["rate"][0] <= user_range["rate"][1] <= 180
     # resumable: a second run synthesises nothing
     again = json.loads(run_cli("tts", "--db", filled_db, "--json", check=True).stdout)
     assert again["synthesised"] == 0 and again["skipped_existing"] == summary["turns"]
