@@ -178,3 +178,19 @@ def test_empty_store(tmp_db, run_cli):
     assert stats["calls_per_record"]["median"] is None
     assert "holds no records" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_tables_without_validation_results(filled_db, run_cli):
+    proc = run_cli("stats", "--db", filled_db)
+    assert proc.returncode == 0, proc.stderr
+    assert "validation: no validation results (run `toolforge validate`)" in proc.stderr
+    assert "Records (8 latest revisions; 8 selected)" in proc.stdout
+    assert "Tools (" in proc.stdout and "calls per record" in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
+def test_stats_bad_options(filled_db, run_cli):
+    proc = run_cli("stats", "--db", filled_db, "--status", "shiny")
+    assert proc.returncode == 2 and proc.stderr.startswith("error: status:")
+    proc = run_cli("stats", "--db", filled_db, "--catalog", "no-such-catalog")
+    assert proc.returncode == 2 and proc.stderr.startswith("error: unknown catalog 'no-such-catalog'")
