@@ -132,6 +132,9 @@ def test_server_stops_mid_push_then_resumes(private_labelstudio, run_cli, tmp_pa
                              env=srv.env, check=True).stdout)
     assert res["imported"] == 20 and res["unchanged"] == 10
     assert_one_task_per_record(ls, res["project_id"], records, db)
+    with open_store(db, read_only=True) as st:
+        runs = [r[0] for r in st.con.execute("SELECT status FROM runs WHERE kind = 'review' ORDER BY created_at").fetchall()]
+    assert runs == ["failed", "done"]
 
 
 def test_lost_response_is_adopted_not_duplicated(private_labelstudio, run_cli, tmp_path, sample_records):

@@ -50,6 +50,7 @@ class PullResult:
     unknown_records: int = 0
     verdicts: dict[str, int] = field(default_factory=dict)
     revisions: int = 0
+    run_id: str | None = None
     invalid_edits: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -192,6 +193,8 @@ def pull(store: Store, ls: LabelStudio, *, project_title: str | None = None,
 
     # -- write (everything above only read) ------------------------------------------------
     res.revisions = len(new_records)
+    run_id = res.run_id = store.create_run("review", name=f"pull {proj.title}", config={
+        "action": "pull", "url": ls.url, "project_id": proj.id, "annotations": len(rows)})
     with store.transaction() as con:
         insert_revisions(con, new_records)
         if rows:
@@ -219,6 +222,7 @@ def pull(store: Store, ls: LabelStudio, *, project_title: str | None = None,
                                 "n_annotations = excluded.n_annotations, resolved_at = now()::TIMESTAMP")
     res.verdicts = dict(Counter(v for v, _ in verdicts.values()))
     _validate_revisions(store, [r.id for r, _, _ in new_records if r.id])
+    store.set_run_status(run_id, "done")
     return res
 
 

@@ -44,6 +44,7 @@ class PushResult:
     adopted: int = 0               # tasks found on the server that the store did not know about
     server_duplicates: int = 0     # extra tasks for one record found on the server (left alone)
     with_audio: int = 0
+    run_id: str | None = None
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -172,77 +173,85 @@ def push(store: Store, ls: LabelStudio, *, selection: Selection | None = None, u
                      "uses the store's folder)",
             )
         ls.ensure_local_storage(proj.id, str(audio_dir))
-    store.con.execute(
-        "INSERT INTO review_projects (url, project_id, title, config_kind, config_sha) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (url, project_id) DO UPDATE SET title = excluded.title, config_kind = excluded.config_kind, "
-        "config_sha = excluded.config_sha",
-        [ls.url, proj.id, proj.title, proj.kind, config_sha(proj.config)],
-    )
-    known = {rid: (tid, sha) for rid, tid, sha in store.con.execute(
-        "SELECT record_id, task_id, data_sha FROM review_tasks WHERE url = ? AND project_id = ?",
-        [ls.url, proj.id]).fetchall()}
-    if ls.task_count(proj.id) != len(known):
-        server, res.server_duplicates = server_task_map(ls, proj.id)
-        res.adopted = len(set(server) - set(known))
-        known = server
-        with store.transaction() as con:
-            con.execute("DELETE FROM review_tasks WHERE url = ? AND project_id = ?", [ls.url, proj.id])
-            insert_rows(con, "review_tasks", TASK_COLUMNS,
-                        [(ls.url, proj.id, rid, tid, sha) for rid, (tid, sha) in server.items()])
-        if res.adopted or res.server_duplicates:
-            log.warning("project %s: adopted %d tasks already on the server, %d duplicate tasks left alone",
-                        proj.id, res.adopted, res.server_duplicates)
+    run_id = store.create_run("review", name=f"push {proj.title}", config={
+        "action": "push", "url": ls.url, "project_id": proj.id, "selected": len(ids)})
+    res.run_id = run_id
+    try:
+        store.con.execute(
+            "INSERT INTO review_projects (url, project_id, title, config_kind, config_sha) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (url, project_id) DO UPDATE SET title = excluded.title, config_kind = excluded.config_kind, "
+            "config_sha = excluded.config_sha",
+            [ls.url, proj.id, proj.title, proj.kind, config_sha(proj.config)],
+        )
+        known = {rid: (tid, sha) for rid, tid, sha in store.con.execute(
+            "SELECT record_id, task_id, data_sha FROM review_tasks WHERE url = ? AND project_id = ?",
+            [ls.url, proj.id]).fetchall()}
+        if ls.task_count(proj.id) != len(known):
+            server, res.server_duplicates = server_task_map(ls, proj.id)
+            res.adopted = len(set(server) - set(known))
+            known = server
+            with store.transaction() as con:
+                con.execute("DELETE FROM review_tasks WHERE url = ? AND project_id = ?", [ls.url, proj.id])
+                insert_rows(con, "review_tasks", TASK_COLUMNS,
+                            [(ls.url, proj.id, rid, tid, sha) for rid, (tid, sha) in server.items()])
+            if res.adopted or res.server_duplicates:
+                log.warning("project %s: adopted %d tasks already on the server, %d duplicate tasks left alone",
+                            proj.id, res.adopted, res.server_duplicates)
 
-    # Build tasks while the previous chunk is being imported (the server's time overlaps ours);
-    # one import request in flight at a time, and each chunk's task ids are stored as soon as it lands.
-    pending: tuple[Future[list[int]], list[tuple[str, dict[str, Any]]]] | None = None
+        # Build tasks while the previous chunk is being imported (the server's time overlaps ours);
+        # one import request in flight at a time, and each chunk's task ids are stored as soon as it lands.
+        pending: tuple[Future[list[int]], list[tuple[str, dict[str, Any]]]] | None = None
 
-    def land(p: tuple[Future[list[int]], list[tuple[str, dict[str, Any]]]]) -> None:
-        future, chunk = p
-        task_ids = future.result()
-        with store.transaction() as con:
-            insert_rows(con, "review_tasks", TASK_COLUMNS,
-                        [(ls.url, proj.id, rid, tid, t["meta"]["data_sha"])
-                         for (rid, t), tid in zip(chunk, task_ids, strict=True)],
-                        on_conflict="ON CONFLICT (url, project_id, record_id) DO UPDATE SET "
-                                    "task_id = excluded.task_id, data_sha = excluded.data_sha")
-        res.imported += len(chunk)
-        if on_chunk is not None:
-            on_chunk(res.imported)
+        def land(p: tuple[Future[list[int]], list[tuple[str, dict[str, Any]]]]) -> None:
+            future, chunk = p
+            task_ids = future.result()
+            with store.transaction() as con:
+                insert_rows(con, "review_tasks", TASK_COLUMNS,
+                            [(ls.url, proj.id, rid, tid, t["meta"]["data_sha"])
+                             for (rid, t), tid in zip(chunk, task_ids, strict=True)],
+                            on_conflict="ON CONFLICT (url, project_id, record_id) DO UPDATE SET "
+                                        "task_id = excluded.task_id, data_sha = excluded.data_sha")
+            res.imported += len(chunk)
+            if on_chunk is not None:
+                on_chunk(res.imported)
 
-    new: list[tuple[str, dict[str, Any]]] = []
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-import") as pool:
-        try:
-            for rec in store.iter_records(selection):
-                if rec.id in reviewed:
-                    continue
-                assert rec.id is not None
-                task = build_task(rec, kind=proj.kind, audio=audio.get(rec.id) if proj.kind == "audio" else None)
-                res.with_audio += bool(proj.kind == "audio" and rec.id in audio)
-                sha = task["meta"]["data_sha"]
-                if rec.id not in known:
-                    new.append((rec.id, task))
-                elif known[rec.id][1] != sha:
-                    ls.update_task(known[rec.id][0], task)
-                    store.con.execute(
-                        "UPDATE review_tasks SET data_sha = ?, pushed_at = now()::TIMESTAMP "
-                        "WHERE url = ? AND project_id = ? AND record_id = ?", [sha, ls.url, proj.id, rec.id])
-                    res.updated += 1
-                else:
-                    res.unchanged += 1
-                if len(new) >= chunk_size:
-                    if pending is not None:
-                        land(pending)
-                    pending = (pool.submit(ls.import_tasks, proj.id, [t for _, t in new]), new)
-                    new = []
-            if pending is not None:
-                land(pending)
-                pending = None
-            if new:
-                land((pool.submit(ls.import_tasks, proj.id, [t for _, t in new]), new))
-        finally:
-            if pending is not None and not pending[0].done():
-                pending[0].cancel()
+        new: list[tuple[str, dict[str, Any]]] = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-import") as pool:
+            try:
+                for rec in store.iter_records(selection):
+                    if rec.id in reviewed:
+                        continue
+                    assert rec.id is not None
+                    task = build_task(rec, kind=proj.kind, audio=audio.get(rec.id) if proj.kind == "audio" else None)
+                    res.with_audio += bool(proj.kind == "audio" and rec.id in audio)
+                    sha = task["meta"]["data_sha"]
+                    if rec.id not in known:
+                        new.append((rec.id, task))
+                    elif known[rec.id][1] != sha:
+                        ls.update_task(known[rec.id][0], task)
+                        store.con.execute(
+                            "UPDATE review_tasks SET data_sha = ?, pushed_at = now()::TIMESTAMP "
+                            "WHERE url = ? AND project_id = ? AND record_id = ?", [sha, ls.url, proj.id, rec.id])
+                        res.updated += 1
+                    else:
+                        res.unchanged += 1
+                    if len(new) >= chunk_size:
+                        if pending is not None:
+                            land(pending)
+                        pending = (pool.submit(ls.import_tasks, proj.id, [t for _, t in new]), new)
+                        new = []
+                if pending is not None:
+                    land(pending)
+                    pending = None
+                if new:
+                    land((pool.submit(ls.import_tasks, proj.id, [t for _, t in new]), new))
+            finally:
+                if pending is not None and not pending[0].done():
+                    pending[0].cancel()
+    except BaseException:
+        store.set_run_status(run_id, "failed")
+        raise
+    store.set_run_status(run_id, "done")
     return res
 
 
