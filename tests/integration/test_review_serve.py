@@ -68,3 +68,12 @@ def test_serve_then_push_without_a_token_variable(run_cli, tmp_path, sample_reco
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
         log.close()
+
+
+def test_data_dir_keeps_itself_out_of_git(tmp_path):
+    from toolforge.review.server import make_credentials
+
+    creds = make_credentials(tmp_path / ".labelstudio")
+    assert (tmp_path / ".labelstudio" / ".gitignore").read_text().strip().endswith("*")
+    assert make_credentials(tmp_path / ".labelstudio") == creds  # generated once, then reused
+    assert len(creds["token"]) == 40 and creds["password"]

@@ -70,6 +70,9 @@ def make_credentials(data_dir: Path) -> dict[str, str]:
     """Credentials for a data dir, generated once (they must exist before the database is created)."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+    ignore = data_dir / ".gitignore"
+    if not ignore.exists():  # the folder holds credentials: keep it out of any repository it sits in
+        ignore.write_text("# created by toolforge review serve: credentials and Label Studio's database\n*\n")
     creds = load_credentials(data_dir)
     if creds:
         return creds
