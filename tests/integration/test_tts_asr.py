@@ -74,3 +74,16 @@ def test_asr_round_trip_under_threshold_and_swapped_transcript_flagged(run_cli, 
     swapped = checker.check(a["abs_path"], texts[(b["record_id"], b["turn"])], engine)
     assert not swapped["ok"] and swapped["wer"] > 0.6
     assert checker.check(a["abs_path"], texts[(a["record_id"], a["turn"])], engine)["ok"]
+
+
+def test_asr_threshold_can_be_set(run_cli, voiced_db, asr_env):
+    proc = run_cli("tts", "--db", voiced_db, "--status", "any", "--limit", "1", "--replies", "none",
+                   "--asr-check", "--asr-max-wer", "0", "--json", check=True)
+    summary = json.loads(proc.stdout)
+    with open_store(voiced_db, read_only=True) as store:
+        (row,) = audio_rows(store)
+        codes = [c for (c,) in store.con.execute("SELECT code FROM issues").fetchall()]
+    asr = row["qc"]["asr"]
+    assert asr["threshold"] == 0.0 and asr["ok"] == (asr["wer"] == 0.0) == row["qc_ok"]
+    assert summary["qc_failed"] == (0 if asr["ok"] else 1)
+    assert codes == ([] if asr["ok"] else ["audio.asr_mismatch"])

@@ -48,6 +48,7 @@ def tts_cmd(
     replies: Annotated[str, typer.Option(help="Voice the assistant's replies: per-turn, final, none.")] = "per-turn",
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
     asr_check: Annotated[bool, typer.Option("--asr-check", help="Transcribe each file with Whisper base and flag a high WER.")] = False,
+    asr_max_wer: Annotated[Optional[float], typer.Option(min=0.0, help="Flag files above this WER (default per engine: espeak 0.5, piper 0.25).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Synthesise again even turns that already have audio.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan (turns, voices) and write nothing.")] = False,
     list_engines: Annotated[bool, typer.Option("--list-engines", help="List engines and whether they can run here.")] = False,
@@ -96,6 +97,7 @@ def tts_cmd(
             noise_w=_range(noise_w, "noise-w"), assistant_voice=assistant_voice, vary_assistant=vary_assistant,
             seed=seed, sample_rate=sample_rate, format=audio_format, pad_ms=pad, replies=replies,  # type: ignore[arg-type]
             workers=workers, asr_check=asr_check, force=force,
+            asr_thresholds={engine: asr_max_wer} if asr_max_wer is not None else None,
         )
     except ValidationError as exc:
         err = exc.errors()[0]
