@@ -12,21 +12,21 @@ from toolforge.record import Record
 from toolforge.store.db import Store
 
 
-def speak_user_turns(store: Store, records: list[Record]) -> list[dict]:
-    """Synthesise every user turn of ``records`` with espeak-ng and store the rows."""
+def speak_user_turns(store: Store, records: list[Record], roles: tuple[str, ...] = ("user",)) -> list[dict]:
+    """Synthesise every user turn (and spoken reply, with ``roles``) of ``records`` with espeak-ng."""
     rows = []
     root = audio_root(store)
     for rec in records:
         for turn, msg in enumerate(rec.messages):
-            if msg.role != "user" or not msg.content:
+            if msg.role not in roles or not msg.content or msg.tool_calls:
                 continue
-            rel = relative_path(rec.id, turn, "user", "wav")
+            rel = relative_path(rec.id, turn, msg.role, "wav")
             path = root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             subprocess.run(["espeak-ng", "-v", "en-us", "-s", "170", "-w", str(path), msg.content], check=True,
                            capture_output=True)
             info = sf.info(str(path))
-            rows.append({"record_id": rec.id, "turn": turn, "role": "user", "path": rel, "engine": "espeak",
+            rows.append({"record_id": rec.id, "turn": turn, "role": msg.role, "path": rel, "engine": "espeak",
                          "voice": "en-us", "rate": 170.0, "pitch": 50.0, "sample_rate": info.samplerate,
                          "duration_s": info.duration, "qc_ok": True, "qc": {}, "params": {},
                          "text_sha": hashlib.sha256(msg.content.encode()).hexdigest(), "run_id": None})

@@ -33,9 +33,11 @@ def test_audio_push_update_and_screenshot(labelstudio, run_cli, tmp_path, sample
     first = json.loads(run_cli(*args, env=labelstudio.env, check=True).stdout)
     assert first["config_kind"] == "audio" and first["imported"] == 8 and first["with_audio"] == 1
 
-    # audio arrives for two more records: their tasks are updated, nothing is imported twice
+    # audio arrives for two more records (one with its spoken reply too): their tasks are updated,
+    # nothing is imported twice
     with open_store(db) as st:
-        speak_user_turns(st, sample_records[1:3])
+        speak_user_turns(st, sample_records[1:2])
+        speak_user_turns(st, sample_records[2:3], roles=("user", "assistant"))
     second = json.loads(run_cli(*args, env=labelstudio.env, check=True).stdout)
     assert second["imported"] == 0 and second["updated"] == 2 and second["unchanged"] == 6
     ls = connect(labelstudio.url, labelstudio.token)
@@ -50,6 +52,19 @@ def test_audio_push_update_and_screenshot(labelstudio, run_cli, tmp_path, sample
         user_line = next(line for line in task["data"]["dialogue"] if line["author"] == "user")
         assert user_line["start"] == 0 and user_line["end"] > 0.5  # the player is synced to the user turn
     assert tasks[sample_records[5].id]["data"]["audio"] == ""
+    # two spoken turns: one joined file, the player synced to the request and to the reply
+    both = tasks[sample_records[2].id]
+    assert "/_review/" in both["data"]["audio"]
+    spoken = [line for line in both["data"]["dialogue"] if "start" in line]
+    assert [line["author"] for line in spoken] == ["user", "assistant"]
+    assert spoken[0]["start"] == 0 and spoken[1]["start"] >= spoken[0]["end"] + 0.3
+    joined = httpx.get(labelstudio.url + both["data"]["audio"], timeout=30,
+                       headers={"Authorization": f"Token {labelstudio.token}"}).content
+    import io
+
+    import soundfile as sf
+
+    assert sf.info(io.BytesIO(joined)).duration == pytest.approx(spoken[1]["end"], abs=0.05)
     full = ls.sdk.tasks.get(id=tasks[sample_records[1].id]["id"])
     assert len(full.predictions) == 1  # the updated task's pre-fill was replaced, not doubled
 

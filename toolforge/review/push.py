@@ -20,7 +20,7 @@ from toolforge.record import Record
 from toolforge.review.bulk import insert_rows
 from toolforge.review.client import DEFAULT_PROJECT, LabelStudio
 from toolforge.review.config import check_config, config_sha, load_config
-from toolforge.review.tasks import build_task, local_files_url, task_record_id
+from toolforge.review.tasks import build_task, task_record_id
 from toolforge.store import Selection
 from toolforge.store.db import Store
 
@@ -78,30 +78,10 @@ def files_root_for(store: Store, files_root: Path | None) -> Path:
 
 
 def audio_for(store: Store, record_ids: list[str], files_root: Path | None) -> dict[str, dict[str, Any]]:
-    """The first spoken user turn per record, as a URL under the server's local-files root."""
-    if not store.has_table("audio"):
-        return {}
-    try:
-        from toolforge.audio.store import audio_rows
-    except ImportError:
-        log.warning("the store has an audio table but toolforge.audio is not importable; pushing without audio")
-        return {}
-    root = files_root_for(store, files_root)
-    out: dict[str, dict[str, Any]] = {}
-    for row in sorted(audio_rows(store, record_ids), key=lambda r: (r["record_id"], r["turn"])):
-        if row.get("role") != "user" or row["record_id"] in out or row.get("qc_ok") is False:
-            continue
-        path = Path(row["abs_path"]).resolve()
-        try:
-            rel = path.relative_to(root)
-        except ValueError:
-            raise UsageError(
-                f"audio file {path} is outside the server's local-files root {root}",
-                hint="pass --files-root with the folder Label Studio serves (LOCAL_FILES_DOCUMENT_ROOT)",
-            ) from None
-        out[row["record_id"]] = {"url": local_files_url(str(rel)), "turn": int(row["turn"]),
-                                 "duration_s": row.get("duration_s") or 0.0}
-    return out
+    """Per record: the player's URL under the server's local-files root and each spoken turn's timing."""
+    from toolforge.review.audio import review_audio
+
+    return review_audio(store, record_ids, files_root_for(store, files_root))
 
 
 def open_project(ls: LabelStudio, *, title: str | None, project_id: int | None, kind: str,

@@ -49,7 +49,10 @@ def dialogue(record: Record, audio: dict[int, dict[str, Any]] | None = None) -> 
             if msg.reasoning:
                 lines.append({"author": "assistant (thinking)", "text": msg.reasoning})
             if msg.content:
-                lines.append({"author": "assistant", "text": msg.content})
+                spoken: dict[str, Any] = {"author": "assistant", "text": msg.content}
+                if timing:
+                    spoken.update(start=timing["start"], end=timing["end"])
+                lines.append(spoken)
             for call in msg.tool_calls or []:
                 call_no += 1
                 lines.append({"author": f"assistant: tool call {call_no}",
@@ -74,14 +77,15 @@ def local_files_url(rel_path: str) -> str:
 def build_task(record: Record, *, kind: str = "text", audio: dict[str, Any] | None = None) -> dict[str, Any]:
     """The import payload for one record: ``data``, ``meta`` and a pre-fill prediction.
 
-    ``audio`` (audio configs): ``{"url": ..., "turn": message index, "duration_s": ...}``
-    for the user turn the player is synced to.
+    ``audio`` (audio configs): ``{"url": ..., "timings": {message index: {"start", "end"}}}``
+    (or ``{"url", "turn", "duration_s"}`` for a single spoken turn): the lines the player is synced to.
     """
     assert record.id is not None
     calls = record.calls
     timing = None
     if audio:
-        timing = {audio["turn"]: {"start": 0.0, "end": float(audio.get("duration_s") or 0.0)}}
+        timing = audio.get("timings") or {
+            audio["turn"]: {"start": 0.0, "end": float(audio.get("duration_s") or 0.0)}}
     data: dict[str, Any] = {
         "record_id": record.id,
         "title": f"{record.scenario or 'record'} · {record.id[:15]} · {len(calls)} call(s)",
