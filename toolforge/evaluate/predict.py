@@ -68,6 +68,22 @@ def wire_tools(tools: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], d
     return out, back
 
 
+def unwire_names(calls: list[dict[str, Any]], tool_names: Sequence[str]) -> list[dict[str, Any]]:
+    """Read a called name that is an offered tool's wire-safe form as that tool (the model saw
+    ``math_factorial`` for ``math.factorial``); other names are left as they are."""
+    known = set(tool_names)
+    wire: dict[str, list[str]] = {}
+    for n in tool_names:
+        wire.setdefault(_WIRE_NAME.sub("_", n)[:64] or "tool", []).append(n)
+    out = []
+    for c in calls:
+        name = c["name"]
+        if name not in known and len(wire.get(name, [])) == 1:
+            c = {**c, "name": wire[name][0]}
+        out.append(c)
+    return out
+
+
 async def _ask(teacher: Any, task: PredictTask, *, temperature: float, max_tokens: int, seed: int | None,
                attempts: int) -> dict[str, Any]:
     from toolforge.backends import ChatRequest, TransientError

@@ -129,7 +129,8 @@ def run_eval(cfg: EvalConfig) -> dict[str, Any]:
         pred_path = cfg.predictions
     preds = load_predictions(pred_path)
     pairs, line_up = align(turns, preds, allow_missing=cfg.allow_missing, known_turns=all_assistant_turns(records))
-    scores = [score_turn(t, resolve(p, parser), mode=cfg.match, missing=p is None) for t, p in pairs]
+    scores = [score_turn(t, _unwired(resolve(p, parser), [x.get("function", x)["name"] for x in t.tools]),
+                         mode=cfg.match, missing=p is None) for t, p in pairs]
     result: dict[str, Any] = {"kind": "records", **aggregate(scores)}
     result["config"] = _config_summary(cfg, pred_path)
     result["config"]["ignored_predictions"] = line_up["ignored"]
@@ -195,7 +196,7 @@ def _run_bfcl(cfg: EvalConfig, parser: Any) -> dict[str, Any]:
         more = f" ({len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise InputError(f"predictions do not line up with the BFCL references: {problems[0]}{more}",
                          hint="--category limits the references; --allow-missing scores absent predictions as empty")
-    resolved = {rid: resolve(p, parser) for rid, p in found.items()}
+    resolved = {rid: _unwired(resolve(p, parser), list(by_id[rid].docs)) for rid, p in found.items()}
     result = score_bfcl(entries, resolved, include_inconsistent=cfg.include_inconsistent, missing=missing)
     result["config"] = _config_summary(cfg, pred_path)
     result["config"]["ignored_predictions"] = ignored
@@ -204,6 +205,14 @@ def _run_bfcl(cfg: EvalConfig, parser: Any) -> dict[str, Any]:
         _write_outputs(cfg.out, {k: v for k, v in result.items() if k != "failures"}, failures)
     _save(cfg, result, [{"id": e.id, "category": e.category} for e in entries])
     return result
+
+
+def _unwired(res: Any, tool_names: list[str]) -> Any:
+    from toolforge.evaluate.predict import unwire_names
+
+    if res.calls:
+        res.calls = unwire_names(res.calls, tool_names)
+    return res
 
 
 def _category_or_none(entry_id: str) -> str | None:

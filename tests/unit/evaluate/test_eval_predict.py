@@ -65,3 +65,12 @@ def test_transient_errors_are_retried_then_recorded():
     assert lines[0] == {"id": "a", "turn": 1, "output": "ok"}
     assert lines[1] == {"id": "b", "turn": 1, "output": "", "error": "http_503"}
     assert teacher.requests[0].tools is None
+
+
+def test_wire_safe_names_in_outputs_are_read_as_the_offered_tool():
+    from toolforge.evaluate.predict import unwire_names
+
+    calls = [{"name": "math_factorial", "arguments": {}}, {"name": "other", "arguments": {}},
+             {"name": "a_b", "arguments": {}}]
+    assert [c["name"] for c in unwire_names(calls, ["math.factorial", "a.b", "a/b", "other"])] == [
+        "math.factorial", "other", "a_b"]          # a_b could be a.b or a/b: left as it is
