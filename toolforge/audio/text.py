@@ -26,15 +26,23 @@ _CODE_BLOCK = re.compile(r"```.*?```", re.S)
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 _MARKS = re.compile(r"(\*\*|__|\*|`|^#+\s*|^\s*[-*+]\s+|^\s*>\s*)", re.M)
 _SPACE = re.compile(r"\s+")
+# Units that espeak-ng spells out letter by letter ("4 °C" -> "four degrees C", "km/h" -> "km slash h")
+_UNITS = [(re.compile(p), w) for p, w in (
+    (r"\s?°\s?C\b", " degrees Celsius"), (r"\s?°\s?F\b", " degrees Fahrenheit"), (r"\s?°", " degrees"),
+    (r"(?<=\d)\s?km/h\b", " kilometres per hour"), (r"(?<=\d)\s?m/s\b", " metres per second"),
+)]
 
 
 def spoken(text: str | None) -> str:
-    """Text as it should be read aloud: Markdown marks and code blocks removed, spaces collapsed."""
+    """Text as it should be read aloud: Markdown marks and code blocks removed, a few unit symbols
+    spelled out, spaces collapsed. This is also the transcript of the audio."""
     if not text:
         return ""
     t = _CODE_BLOCK.sub(" ", text)
     t = _LINK.sub(r"\1", t)
     t = _MARKS.sub("", t)
+    for pattern, words in _UNITS:
+        t = pattern.sub(words, t)
     return _SPACE.sub(" ", t).strip()
 
 

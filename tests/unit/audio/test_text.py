@@ -15,6 +15,8 @@ def test_spoken_strips_markdown_and_code():
     assert spoken("**Done!** See [the page](https://x.org) and `x`.\n\n```py\nprint(1)\n```\n- item") == \
         "Done! See the page and x. item"
     assert spoken(None) == "" and spoken("   ") == ""
+    assert spoken("It is 4 °C (39°F), wind 18 km/h.") == \
+        "It is 4 degrees Celsius (39 degrees Fahrenheit), wind 18 kilometres per hour."
 
 
 def test_exchanges_collect_calls_and_the_last_reply():
