@@ -36,6 +36,15 @@ ADMIN_EMAIL = "admin@toolforge.local"
 _REGISTRY = Path.home() / ".cache" / "toolforge" / "labelstudio-servers.json"
 
 
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM when the process that started it dies (a killed test run
+    must not leave a server behind)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def find_label_studio() -> Path:
     """The ``label-studio`` executable: $TOOLFORGE_LABEL_STUDIO, the project's .venv-labelstudio, or PATH."""
     candidates = []
@@ -158,7 +167,8 @@ class LabelStudioServer:
         log_path = self.log_path or self.data_dir / "server.log"
         with open(log_path, "ab") as out:
             self.proc = subprocess.Popen(cmd, env=self.env(), stdout=out, stderr=subprocess.STDOUT,
-                                         cwd=self.data_dir, start_new_session=True)
+                                         cwd=self.data_dir, start_new_session=True,
+                                         preexec_fn=_die_with_parent if sys.platform == "linux" else None)
         self.wait_healthy(timeout=timeout, log_path=log_path)
         return self
 
