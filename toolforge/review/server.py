@@ -144,6 +144,7 @@ class LabelStudioServer:
             "LOCAL_FILES_DOCUMENT_ROOT": str(self.files_root),
             "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
             "COLLECT_ANALYTICS": "false",
+            "LATEST_VERSION_CHECK": "false",  # no call to pypi.org at start (offline machines wait 10 s)
             "PYTHONUNBUFFERED": "1",
         })
         env.pop("VIRTUAL_ENV", None)
