@@ -41,6 +41,7 @@ class LlamaCppOptions(BaseModel):
     n_threads: int = Field(default=1, ge=1)
     n_batch: int = Field(default=512, ge=8)
     seed: int = 0
+    repeat_penalty: float = Field(default=1.1, ge=1.0, le=2.0)  # small models loop in free-form results
     verbose: bool = False
 
 
@@ -76,6 +77,7 @@ def resolve_model(name_or_path: str) -> Path:
 class LlamaCppTeacher:
     supports_schema = True
     supports_tools = False
+    max_concurrency = 1  # one context, one request at a time: more in flight only waits
 
     def __init__(self, model_path: Path, opts: LlamaCppOptions, label: str) -> None:
         self.model_path = model_path
@@ -122,7 +124,7 @@ class LlamaCppTeacher:
                 kwargs["grammar"] = self.grammar(req.response_schema)
             out = llm.create_chat_completion(
                 messages=req.messages, temperature=req.temperature, max_tokens=req.max_tokens,
-                seed=req.seed, **kwargs,
+                seed=req.seed, repeat_penalty=self.opts.repeat_penalty, **kwargs,
             )
         choice = out["choices"][0]
         return ChatResponse(text=choice["message"].get("content") or "", finish_reason=choice.get("finish_reason"),

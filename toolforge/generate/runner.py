@@ -161,7 +161,9 @@ class Runner:
         out: list[Attempt] = []
         last_reason = "no_reply"
         for attempt in range(1, cfg.max_attempts + 1):
-            req = ChatRequest(messages=messages, response_schema=schema, temperature=cfg.temperature,
+            # each re-ask samples a little hotter, so that a teacher stuck on one reply moves on
+            temperature = min(1.5, cfg.temperature + 0.15 * (attempt - 1)) if cfg.temperature > 0 else 0.0
+            req = ChatRequest(messages=messages, response_schema=schema, temperature=temperature,
                               max_tokens=cfg.max_tokens, seed=(job.seed + attempt - 1) & 0x7FFFFFFF)
             t0 = time.monotonic()
             resp = await self._ask(req, job, attempt, out)
@@ -196,10 +198,12 @@ class Runner:
                     return JobResult(job, rec, out)
             last_reason = issues[0].code
             detail = "; ".join(f"{i.path}: {i.message}" for i in issues[:5])
+            if resp.finish_reason == "length" and last_reason == "json_invalid":
+                detail = "the reply hit max_tokens; " + detail
             out.append(Attempt(job.scenario, job.index, attempt, "rejected", last_reason, detail[:1000],
                                output=text, latency_s=latency))
-            if resp.finish_reason == "length" and last_reason == "json_invalid":
-                detail += " (the reply hit max_tokens)"
+            if last_reason == "near_duplicate":  # showing the repeated reply again only invites another copy
+                continue
             messages = [*messages, {"role": "assistant", "content": text[:6000]},
                         {"role": "user", "content": render_reask(issues)}]
         out.append(Attempt(job.scenario, job.index, cfg.max_attempts, "gave_up", last_reason,
@@ -216,6 +220,7 @@ class Runner:
         next_job = {s: first_job.get(s, 0) for s in targets}
         max_failed = cfg.max_failed_jobs if cfg.max_failed_jobs is not None else max(20, 3 * cfg.total)
         tasks: dict[asyncio.Task[JobResult], str] = {}
+        concurrency = min(cfg.concurrency, getattr(self.teacher, "max_concurrency", None) or cfg.concurrency)
         order = list(targets)
         last_flush = time.monotonic()
         turn = 0
@@ -263,7 +268,7 @@ class Runner:
 
         try:
             while True:
-                while len(tasks) < cfg.concurrency:
+                while len(tasks) < concurrency:
                     wanting = [s for s in order if need(s) > 0]
                     if not wanting:
                         break

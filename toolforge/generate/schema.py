@@ -38,7 +38,7 @@ ARRAY_MAX = 5
 REASONING_MIN = 160  # the validators want >= 120 characters for reasoning_heavy
 REASONING_MAX = 600
 PLAN_MIN = 40
-INT_ENUM_MAX = 32
+INT_ENUM_MAX = 200  # bounded numbers become enums: grammars cannot express minimum/maximum
 URL_PATTERN = r"^https://[a-z0-9]{2,16}\.(com|org|net|io)(/[a-z0-9_-]{1,16}){0,3}$"
 EMAIL_PATTERN = r"^[a-z]{2,12}(\.[a-z]{2,12})?@[a-z]{2,12}\.(com|org|net)$"
 SAFE_TAIL = "[A-Za-z0-9_./-]{0,40}"
@@ -64,6 +64,27 @@ def _anchor(pattern: str) -> str:
     return "^" + body + SAFE_TAIL + "$"
 
 
+def _bounded_values(s: dict[str, Any], *, integer: bool) -> list[int | float] | None:
+    """The allowed values of a bounded number as a short enum (integers, and halves in small ranges)."""
+    import math
+
+    lo = s.get("minimum", s.get("exclusiveMinimum"))
+    hi = s.get("maximum", s.get("exclusiveMaximum"))
+    if not isinstance(lo, (int, float)) or not isinstance(hi, (int, float)) or isinstance(lo, bool) \
+            or isinstance(hi, bool) or not 0 <= hi - lo <= INT_ENUM_MAX:
+        return None
+    step = 1.0 if integer or hi - lo > 20 else 0.5
+    values: list[int | float] = []
+    x = math.ceil(lo / step) * step
+    while x <= hi:
+        ok = (x > lo if "exclusiveMinimum" in s and "minimum" not in s else x >= lo) and \
+             (x < hi if "exclusiveMaximum" in s and "maximum" not in s else x <= hi)
+        if ok:
+            values.append(int(x) if float(x).is_integer() else x)
+        x += step
+    return values or None
+
+
 def shape_params(schema: Any) -> Any:
     """A tightened copy of a parameter schema for the teacher (see module doc)."""
     if not isinstance(schema, dict):
@@ -85,11 +106,12 @@ def shape_params(schema: Any) -> Any:
         elif fmt not in ("date-time", "date", "time"):
             lo = int(s.get("minLength", 0))
             s["maxLength"] = max(lo, min(int(s.get("maxLength", STRING_MAX)), STRING_MAX))
-    elif t == "integer" and "enum" not in s:
-        lo_v, hi_v = s.get("minimum"), s.get("maximum")
-        if isinstance(lo_v, int) and isinstance(hi_v, int) and 0 <= hi_v - lo_v <= INT_ENUM_MAX:
-            s = {k: v for k, v in s.items() if k not in ("minimum", "maximum", "type")}
-            s["enum"] = list(range(lo_v, hi_v + 1))
+    elif t in ("integer", "number") and "enum" not in s:
+        values = _bounded_values(s, integer=t == "integer")
+        if values:
+            s = {k: v for k, v in s.items()
+                 if k not in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "type")}
+            s["enum"] = values
     elif t == "array":
         if "items" in s:
             s["items"] = shape_params(s["items"])
