@@ -30,7 +30,8 @@ def environment(root: str | None = None) -> Any:
     from jinja2.sandbox import SandboxedEnvironment
 
     env = SandboxedEnvironment(loader=FileSystemLoader(root or str(prompts_dir())), undefined=StrictUndefined,
-                               autoescape=False, keep_trailing_newline=False, trim_blocks=False)
+                               autoescape=False, keep_trailing_newline=False, trim_blocks=False,
+                               auto_reload=False)  # no stat() of every template per request
     env.filters["json"] = _json
     return env
 
@@ -91,9 +92,14 @@ def render_messages(job: Job, *, root: str | None = None) -> list[dict[str, str]
         "calls_per_turn": job.calls_per_turn, "recovery": job.recovery or "",
         "keys": plan_keys(job), "example": example,
     }
-    system = env.get_template("_shared/system.j2").render().strip()
+    system = _system_prompt(root)
     user = env.get_template(f"{job.scenario}/prompt.j2").render(**ctx).strip()
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+@lru_cache(maxsize=4)
+def _system_prompt(root: str | None) -> str:
+    return str(environment(root).get_template("_shared/system.j2").render().strip())
 
 
 def render_reask(issues: list[Any], *, root: str | None = None) -> str:
