@@ -269,7 +269,7 @@ def run_tts(store: Store, selection: Any, cfg: TTSConfig, *,
         summary.seconds_audio += float(res["duration_s"])
         summary.qc_failed += not res["qc_ok"]
         pending.append(res)
-        if len(pending) >= batch or time.perf_counter() - last_flush[0] > 1.0:
+        if len(pending) >= batch or time.perf_counter() - last_flush[0] > 3.0:
             flush()
 
     status = "failed"
