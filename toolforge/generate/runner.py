@@ -350,7 +350,7 @@ def _resolve_run(db: Path, cfg: GenerateConfig, resume: str | None) -> tuple[Gen
         run = store.get_run(resume) if resume else store.find_run_by_name("generate", cfg.run_name or "")
     if run is None:
         if resume:
-            raise UsageError(f"no generation run {resume!r} in {db}", hint="list runs with `toolforge generate --runs`")
+            raise UsageError(f"no generation run {resume!r} in {db}", hint="run ids are printed by `toolforge generate --json` and kept in the store's runs table")
         return cfg, None
     if run["kind"] != "generate":
         raise UsageError(f"run {run['id']} is a {run['kind']} run, not a generation run")
