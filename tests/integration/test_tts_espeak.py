@@ -273,3 +273,18 @@ def test_killed_run_resumes_without_taking_partial_work_for_done(run_cli, tmp_db
     with open_store(tmp_db, read_only=True) as store:
         assert len(audio_rows(store)) == 80
     assert not list(root.rglob("*.tmp"))
+
+
+def test_dry_run_and_listings_write_nothing(run_cli, filled_db):
+    plan = json.loads(run_cli("tts", "--db", filled_db, "--status", "any", "--dry-run", "--json", check=True).stdout)
+    assert plan["records"] == 8 and plan["to_synthesise"] == 16 and plan["already_done"] == 0
+    assert plan["plan"]["distinct_voices"] >= 4 and sum(plan["plan"]["voices"].values()) == 16
+    assert not (filled_db.parent / "store-audio").exists()
+    with open_store(filled_db, read_only=True) as store:
+        assert audio_rows(store) == []
+        assert store.con.execute("SELECT count(*) FROM runs WHERE kind = 'tts'").fetchone()[0] == 0
+    engines = {e["engine"]: e for e in json.loads(run_cli("tts", "--list-engines", "--json", check=True).stdout)}
+    assert engines["espeak"]["available"] and engines["piper"]["available"]
+    assert engines["coqui"]["available"] or "toolforge[coqui]" in engines["coqui"]["why_not"]
+    voices = run_cli("tts", "--engine", "piper", "--list-voices", check=True).stdout.split()
+    assert voices == ["joe-us"]
