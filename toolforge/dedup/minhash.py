@@ -100,18 +100,21 @@ def _signature_sql(bands: int, rows: int, source: str = f"{_T}_sh") -> str:
 def _candidates_duckdb(con: duckdb.DuckDBPyConnection, bands: int, rows: int, cross: bool) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_T}_sig AS {_signature_sql(bands, rows)}")
     union = " UNION ALL ".join(f"SELECT {b} AS band, b{b} AS k, idx, side FROM {_T}_sig" for b in range(bands))
+    # buckets of two or more documents (a hash aggregate: most buckets hold one document)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_T}_buckets AS SELECT list(idx ORDER BY idx) AS m, "
+        f"list(side ORDER BY idx) AS s FROM ({union}) GROUP BY band, k HAVING count(*) > 1")
+    con.execute(f"DROP TABLE {_T}_sig")
     if cross:
         # each record with the smallest reference document sharing its bucket
-        sql = (f"SELECT DISTINCT a, b FROM (SELECT min(idx) FILTER (WHERE side = 1) OVER w AS a, idx AS b, side "
-               f"FROM ({union}) WINDOW w AS (PARTITION BY band, k)) WHERE side = 0 AND a IS NOT NULL")
+        sql = (f"SELECT DISTINCT a, b FROM (SELECT list_min(list_filter(m, lambda x, i: s[i] = 1)) AS a, "
+               f"unnest(list_filter(m, lambda x, i: s[i] = 0)) AS b FROM {_T}_buckets) WHERE a IS NOT NULL")
     else:
         # star (bucket minimum -> member) plus chain (previous member -> member): linear in bucket size
-        sql = (f"SELECT DISTINCT a, b FROM ("
-               f"SELECT min(idx) OVER w AS a, idx AS b FROM ({union}) WINDOW w AS (PARTITION BY band, k) "
-               f"UNION ALL SELECT lag(idx) OVER (PARTITION BY band, k ORDER BY idx) AS a, idx AS b FROM ({union})"
-               f") WHERE a IS NOT NULL AND a < b")
+        sql = (f"SELECT DISTINCT a, b FROM (SELECT unnest([m[1], m[i - 1]]) AS a, m[i] AS b FROM "
+               f"(SELECT m, unnest(range(2, len(m) + 1)) AS i FROM {_T}_buckets)) WHERE a < b")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_T}_cand AS {sql}")
-    con.execute(f"DROP TABLE {_T}_sig")
+    con.execute(f"DROP TABLE {_T}_buckets")
 
 
 def _candidates_datasketch(con: duckdb.DuckDBPyConnection, bands: int, rows: int, cross: bool) -> None:
