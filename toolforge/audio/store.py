@@ -24,7 +24,7 @@ ISSUE_STAGE = "audio"
 
 def audio_root(store: Store | Path | str) -> Path:
     """The folder that holds a store's audio files: ``<stem>-audio`` beside the store file."""
-    path = Path(store.path if hasattr(store, "path") else store)
+    path = Path(store.path if hasattr(store, "path") else store).resolve()
     return path.parent / f"{path.stem}-audio"
 
 
