@@ -9,8 +9,9 @@ index if you do not want a CUDA build). The package is found through
 
 Embeddings are unit length and cached per record in ``dedup_embeddings``; the
 pairs above the threshold are found with DuckDB's array functions
-(``array_inner_product`` over ``FLOAT[384]``), a full comparison that suits
-stores up to some tens of thousands of records.
+(``array_inner_product`` over ``FLOAT[384]``), a full comparison that grows with
+the square of the count: 5,000 records took 98 s here the first time (mostly
+embedding on the CPU) and 18 s with cached embeddings.
 """
 
 from __future__ import annotations
