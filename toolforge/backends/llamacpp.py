@@ -97,7 +97,7 @@ class LlamaCppTeacher:
         return self._llm
 
     def grammar(self, schema: dict[str, Any]) -> Any:
-        key = json.dumps(schema)  # property order is the grammar's order: never sort keys
+        key = json.dumps(gbnf_safe_schema(schema))  # property order is the grammar's order: never sort keys
         g = self._grammars.get(key)
         if g is None:
             from llama_cpp import LlamaGrammar
@@ -145,3 +145,41 @@ class LlamaCppTeacher:
 def from_spec(rest: str, **options: Any) -> LlamaCppTeacher:
     path = resolve_model(rest)
     return LlamaCppTeacher(path, LlamaCppOptions(**options), rest or DEFAULT_MODEL)
+
+
+def gbnf_safe_pattern(pattern: str) -> str:
+    """Rewrite escaped punctuation outside character classes (``\\.``) as a one-character class (``[.]``).
+
+    llama-cpp-python's schema converter copies such escapes into GBNF string literals, which
+    llama.cpp's grammar parser rejects ("unknown escape"); the binding then crashes the process
+    at sampling time instead of raising. The rewritten pattern matches exactly the same strings.
+    """
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            if not in_class and not nxt.isalnum():
+                out.append(f"[\\{nxt}]" if nxt in "\\]^-" else f"[{nxt}]")
+            else:
+                out.append(c + nxt)
+            i += 2
+            continue
+        if c == "[" and not in_class:
+            in_class = True
+        elif c == "]" and in_class:
+            in_class = False
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def gbnf_safe_schema(node: Any) -> Any:
+    """A copy of a JSON Schema with every ``pattern`` made safe for llama.cpp grammars."""
+    if isinstance(node, dict):
+        return {k: (gbnf_safe_pattern(v) if k == "pattern" and isinstance(v, str) else gbnf_safe_schema(v))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [gbnf_safe_schema(v) for v in node]
+    return node
