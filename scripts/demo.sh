@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# The main job on the embedded default, at small scale. Output goes to demo-out/.
-#   1. generate a few conversations per scenario with the packaged SmolLM2-135M teacher
-#      (llama.cpp in-process; a smoke-test teacher: right structure, weak content), validated as they arrive
-#   2. list what is stored
-# DEMO_N (records per scenario, default 2) and DEMO_TEACHER (e.g. openai:MODEL@URL) override the defaults.
+# The main job on the embedded default, at small scale: `toolforge run datasets/smol-tools.yaml`
+# (generate -> validate -> dedup -> export) with the packaged SmolLM2-135M teacher running in-process
+# through llama.cpp. SmolLM2 is a smoke-test teacher: the structure is right under its grammar, the
+# content is weak; real data needs a real teacher (DEMO_TEACHER=openai:MODEL@URL).
+#   DEMO_N        records in all, split by the recipe's scenario mix (default 7: one per scenario)
+#   DEMO_TEACHER  teacher spec overriding the recipe's
+# Output: demo-out/demo.duckdb (the store) and demo-out/export/ (openai, trl, hermes files).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TF=.venv/bin/toolforge
-mkdir -p demo-out
-DB=demo-out/demo.duckdb
-rm -f "$DB" "$DB.wal"
-N=${DEMO_N:-2}
-TEACHER=${DEMO_TEACHER:-llamacpp:smollm2}
-echo "[demo] generating $N record(s) per scenario with $TEACHER (takes a few minutes on 2 CPU cores)" >&2
-$TF generate --teacher "$TEACHER" --n "$N" --catalog camera --seed 7 --max-tokens 400 --max-attempts 4 \
-  --run-name demo --db "$DB"
+OUT=demo-out
+DB=$OUT/demo.duckdb
+mkdir -p "$OUT"
+rm -rf "$DB" "$DB.wal" "$OUT/export"
+args=(run datasets/smol-tools.yaml --count "${DEMO_N:-7}" --db "$DB" --out "$OUT/export")
+[ -n "${DEMO_TEACHER:-}" ] && args+=(--teacher "$DEMO_TEACHER")
+echo "[demo] toolforge ${args[*]} (a few minutes on 2 CPU cores)" >&2
+$TF "${args[@]}"
 $TF list --db "$DB"
+echo "[demo] store: $DB; exports: $OUT/export/" >&2

