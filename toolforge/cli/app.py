@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import typer
@@ -32,13 +33,13 @@ COMMAND_MODULES = [
     "toolforge.cli.data",      # import, list, show
     "toolforge.cli.tools",     # tools list|show|validate|from-python
     "toolforge.cli.generate",  # generate, teachers
-    "toolforge.cli.run",       # run RECIPE (whole pipeline)
     "toolforge.cli.tts",       # tts (paired audio)
-    "toolforge.cli.dedup",     # dedup (exact, near, semantic, --against)
-    "toolforge.cli.stats",     # stats, report
+    "toolforge.cli.run",       # run RECIPE (whole pipeline)
     "toolforge.cli.review",    # review serve|push|pull|status
     "toolforge.cli.export",    # export, push
     "toolforge.cli.eval",      # eval (score models, BFCL)
+    "toolforge.cli.dedup",     # dedup (exact, near, semantic, --against)
+    "toolforge.cli.stats",     # stats, report
     "toolforge.cli.validate",  # validate (issue codes, execution check, LLM judge)
     "toolforge.cli.formats",   # render, parse (model-family chat formats)
 ]
@@ -54,14 +55,15 @@ def _say_error(message: str, hint: str | None = None) -> None:
 class ToolforgeGroup(TyperGroup):
     """Turns toolforge errors and click usage errors into one-line messages."""
 
-    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             windows_expand_args: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
             return super().main(args=args, prog_name=prog_name, complete_var=complete_var,
-                                standalone_mode=False, **extra)
+                                standalone_mode=False, windows_expand_args=windows_expand_args, **extra)
         try:
             rv = super().main(args=args, prog_name=prog_name or "toolforge", complete_var=complete_var,
-                              standalone_mode=False, **extra)
+                              standalone_mode=False, windows_expand_args=windows_expand_args, **extra)
         except ToolforgeError as exc:
             _say_error(exc.message, exc.hint)
             sys.exit(exc.exit_code)

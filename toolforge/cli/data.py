@@ -74,9 +74,9 @@ def list_cmd(
     table.add_column("scenario")
     table.add_column("calls")
     table.add_column("user request", overflow="fold")
-    for row in rows:
-        user = row["user"] if len(row["user"]) <= 80 else row["user"][:77] + "..."
-        table.add_row(row["id"][:15], row["scenario"] or "-", ", ".join(row["calls"]) or "-", user)
+    for r in records:
+        user = r.first_user_text if len(r.first_user_text) <= 80 else r.first_user_text[:77] + "..."
+        table.add_row((r.id or "")[:15], r.scenario or "-", ", ".join(c.name for c in r.calls) or "-", user)
     stdout_console().print(table)
 
 
