@@ -15,6 +15,7 @@ from typing import Any
 from toolforge.formats._common import (
     Call,
     ParseError,
+    balanced_prefix,
     calls_from_json,
     content_of,
     message_calls,
@@ -60,33 +61,9 @@ def parse(text: str) -> list[Call]:
     for part in parts if parts is not None else [text]:
         for chunk in _MARK.split(part)[1:]:
             body = chunk.split("<|end|>", 1)[0].split("<|endoftext|>", 1)[0]
-            body = _balanced(body)
+            body = balanced_prefix(body)
             if not body.strip():
                 raise ParseError("functools with no call list")
             calls.extend(calls_from_json(body))
     return calls
 
-
-def _balanced(s: str) -> str:
-    """The leading bracketed list of ``s`` (up to its matching ``]``), or all of it when unterminated."""
-    depth = 0
-    quote = False
-    esc = False
-    for i, ch in enumerate(s):
-        if quote:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                quote = False
-            continue
-        if ch == '"':
-            quote = True
-        elif ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            depth -= 1
-            if depth == 0:
-                return s[: i + 1]
-    return s
