@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
 
 from toolforge.record import Record
-from toolforge.store.db import Store
+from toolforge.store.bulk import insert_rows
+from toolforge.store.db import RECORD_COLUMNS, Store
 
-ATTEMPT_COLS = ("run_id", "scenario", "job", "attempt", "outcome", "reason", "detail", "record_id", "output",
-                "latency_s")
-RECORD_COLS = ("id", "scenario", "tools", "messages", "meta", "source", "run_id")
+ATTEMPT_COLUMNS = (("run_id", "VARCHAR"), ("scenario", "VARCHAR"), ("job", "INTEGER"), ("attempt", "INTEGER"),
+                   ("outcome", "VARCHAR"), ("reason", "VARCHAR"), ("detail", "VARCHAR"), ("record_id", "VARCHAR"),
+                   ("output", "VARCHAR"), ("latency_s", "DOUBLE"))
 OUTPUT_MAX = 4000
 
 
@@ -101,26 +101,13 @@ class RunWriter:
             res.stored[r.scenario] = res.stored.get(r.scenario, 0) + 1
         with self.store.transaction():
             if new:
-                cols: list[list[Any]] = [[], [], [], [], [], [], []]
-                for r in new:
-                    for col, val in zip(cols, (r.id, r.scenario, self._tools_json(r),
-                                               json.dumps(r.messages_dump(), ensure_ascii=False),
-                                               json.dumps(r.meta, ensure_ascii=False), "generate", self.run_id),
-                                        strict=True):
-                        col.append(val)
-                con.execute(
-                    "INSERT INTO records (id, scenario, tools, messages, meta, source, run_id) SELECT unnest($1), "
-                    "unnest($2), unnest($3), unnest($4), unnest($5), unnest($6), unnest($7)", cols)
+                insert_rows(con, "records", RECORD_COLUMNS, [
+                    (r.id, r.scenario, self._tools_json(r), json.dumps(r.messages_dump(), ensure_ascii=False),
+                     json.dumps(r.meta, ensure_ascii=False), "generate", self.run_id, None, 0) for r in new])
             if attempts:
-                acols: list[list[Any]] = [[] for _ in ATTEMPT_COLS]
-                for a in attempts:
-                    vals: tuple[Any, ...] = (self.run_id, a.scenario, a.job, a.attempt, a.outcome, a.reason, a.detail, a.record_id,
-                            a.output[:OUTPUT_MAX] if a.output else None, a.latency_s)
-                    for col, val in zip(acols, vals, strict=True):
-                        col.append(val)
-                con.execute(
-                    f"INSERT INTO generation_attempts ({', '.join(ATTEMPT_COLS)}) SELECT "
-                    + ", ".join(f"unnest(${i + 1})" for i in range(len(ATTEMPT_COLS))), acols)
+                insert_rows(con, "generation_attempts", ATTEMPT_COLUMNS, [
+                    (self.run_id, a.scenario, a.job, a.attempt, a.outcome, a.reason, a.detail, a.record_id,
+                     a.output[:OUTPUT_MAX] if a.output else None, a.latency_s) for a in attempts])
         return res
 
 
