@@ -14,11 +14,17 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from toolforge.store.bulk import insert_rows
+from toolforge.store.db import ISSUE_COLUMNS
+
 if TYPE_CHECKING:
     from toolforge.store.db import Store
 
-COLUMNS = ("record_id", "turn", "role", "path", "engine", "voice", "rate", "pitch", "sample_rate",
-           "duration_s", "qc_ok", "qc", "text_sha", "params", "run_id")
+AUDIO_COLUMNS = (("record_id", "VARCHAR"), ("turn", "INTEGER"), ("role", "VARCHAR"), ("path", "VARCHAR"),
+                 ("engine", "VARCHAR"), ("voice", "VARCHAR"), ("rate", "DOUBLE"), ("pitch", "DOUBLE"),
+                 ("sample_rate", "INTEGER"), ("duration_s", "DOUBLE"), ("qc_ok", "BOOLEAN"), ("qc", "JSON"),
+                 ("text_sha", "VARCHAR"), ("params", "JSON"), ("run_id", "VARCHAR"))
+COLUMNS = tuple(c for c, _ in AUDIO_COLUMNS)
 ISSUE_STAGE = "audio"
 
 
@@ -48,10 +54,8 @@ def audio_rows(store: Store, record_ids: Sequence[str] | None = None) -> list[di
     if record_ids is not None:
         if not record_ids:
             return []
-        store.con.execute("CREATE TEMP TABLE IF NOT EXISTS _audio_ids (id VARCHAR)")
-        store.con.execute("DELETE FROM _audio_ids")
-        _values(store.con, "INSERT INTO _audio_ids", [(i,) for i in record_ids], 1, chunk=1000)
-        sql += " WHERE record_id IN (SELECT id FROM _audio_ids)"
+        sql += " WHERE record_id IN (SELECT unnest(?::VARCHAR[]))"
+        params.append(list(record_ids))
     sql += " ORDER BY record_id, turn"
     rows = store._dicts(sql, params)
     root = audio_root(store)
@@ -63,12 +67,12 @@ def audio_rows(store: Store, record_ids: Sequence[str] | None = None) -> list[di
     return rows
 
 
-def _values(con: Any, sql_head: str, rows: Sequence[tuple[Any, ...]], width: int, chunk: int = 200) -> None:
-    """One multi-row ``VALUES`` statement per chunk (DuckDB's executemany runs row by row: ~40 ms a row)."""
-    one = "(" + ", ".join("?" for _ in range(width)) + ")"
-    for i in range(0, len(rows), chunk):
-        part = rows[i:i + chunk]
-        con.execute(f"{sql_head} VALUES {', '.join(one for _ in part)}", [v for row in part for v in row])
+def _replace_issues(con: Any, keys: Sequence[tuple[str, str]], issue_rows: Sequence[tuple[Any, ...]]) -> None:
+    """Replace the audio-stage issues at ``keys`` ``[(record_id, path)]`` with ``issue_rows``."""
+    con.execute("DELETE FROM issues WHERE stage = ? AND (record_id, path) IN "
+                "(SELECT (unnest(?::VARCHAR[]), unnest(?::VARCHAR[])))",
+                [ISSUE_STAGE, [k[0] for k in keys], [k[1] for k in keys]])
+    insert_rows(con, "issues", ISSUE_COLUMNS, issue_rows)
 
 
 def upsert_audio(store: Store, rows: Iterable[dict[str, Any]]) -> int:
@@ -83,21 +87,9 @@ def upsert_audio(store: Store, rows: Iterable[dict[str, Any]]) -> int:
     issue_rows = [(r["record_id"], ISSUE_STAGE, code, f"messages[{r['turn']}]", message, "error")
                   for r in rows for code, message in r.get("issues", [])]
     with store.transaction() as con:
-        con.execute("CREATE TEMP TABLE IF NOT EXISTS _audio_keys (record_id VARCHAR, path VARCHAR)")
-        con.execute("DELETE FROM _audio_keys")
-        _values(con, "INSERT INTO _audio_keys", keys, 2)
-        con.execute("DELETE FROM issues WHERE stage = ? AND EXISTS (SELECT 1 FROM _audio_keys k "
-                    "WHERE k.record_id = issues.record_id AND k.path = issues.path)", [ISSUE_STAGE])
-        one = "(" + ", ".join("?" for _ in COLUMNS) + ")"
-        for i in range(0, len(values), 200):
-            part = values[i:i + 200]
-            con.execute(
-                f"INSERT INTO audio ({', '.join(COLUMNS)}) VALUES {', '.join(one for _ in part)} "
-                f"ON CONFLICT (record_id, turn) DO UPDATE SET {updates}, created_at = now()",
-                [v for row in part for v in row],
-            )
-        if issue_rows:
-            _values(con, "INSERT INTO issues (record_id, stage, code, path, message, severity)", issue_rows, 6)
+        _replace_issues(con, keys, issue_rows)
+        insert_rows(con, "audio", AUDIO_COLUMNS, values,
+                    on_conflict=f"ON CONFLICT (record_id, turn) DO UPDATE SET {updates}, created_at = now()")
     return len(rows)
 
 
@@ -106,14 +98,9 @@ def record_text_issues(store: Store, problems: Sequence[tuple[str, int, str]]) -
     if not problems:
         return
     with store.transaction() as con:
-        con.execute("CREATE TEMP TABLE IF NOT EXISTS _audio_keys (record_id VARCHAR, path VARCHAR)")
-        con.execute("DELETE FROM _audio_keys")
-        _values(con, "INSERT INTO _audio_keys", [(rid, f"messages[{turn}]") for rid, turn, _ in problems], 2)
-        con.execute("DELETE FROM issues WHERE stage = ? AND EXISTS (SELECT 1 FROM _audio_keys k "
-                    "WHERE k.record_id = issues.record_id AND k.path = issues.path)", [ISSUE_STAGE])
-        _values(con, "INSERT INTO issues (record_id, stage, code, path, message, severity)",
-                [(rid, ISSUE_STAGE, "audio.no_text", f"messages[{turn}]", msg, "error")
-                 for rid, turn, msg in problems], 6)
+        _replace_issues(con, [(rid, f"messages[{turn}]") for rid, turn, _ in problems],
+                        [(rid, ISSUE_STAGE, "audio.no_text", f"messages[{turn}]", msg, "error")
+                         for rid, turn, msg in problems])
 
 
 def voice_distribution(store: Store) -> dict[str, Any]:
