@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,24 @@ def _write_outputs(out: Path, result: dict[str, Any], turns: list[dict[str, Any]
     write_jsonl(out / "turns.jsonl", turns)
 
 
+def _predictions_path(cfg: EvalConfig, make_tasks: Callable[[], list[Any]]) -> Path:
+    """The predictions file to score: ``--predictions``, or (with ``--model``) the one generated now
+    from ``make_tasks()`` and written to ``<out>/predictions.jsonl``."""
+    if not cfg.model:
+        assert cfg.predictions is not None
+        return cfg.predictions
+    from toolforge.evaluate.predict import generate_predictions
+    from toolforge.io.jsonl import write_jsonl
+
+    assert cfg.out is not None
+    lines = generate_predictions(cfg.model, make_tasks(), temperature=cfg.temperature, max_tokens=cfg.max_tokens,
+                                 seed=cfg.seed, concurrency=cfg.concurrency)
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    pred_path = cfg.out / "predictions.jsonl"
+    write_jsonl(pred_path, lines)
+    return pred_path
+
+
 def run_eval(cfg: EvalConfig) -> dict[str, Any]:
     """Score (after generating, with ``model``) and return the results dict."""
     from toolforge.evaluate.predictions import load_predictions
@@ -107,26 +126,14 @@ def run_eval(cfg: EvalConfig) -> dict[str, Any]:
     parser = _family_parser(cfg.family)  # unknown family: fail before any work
     if cfg.bfcl:
         return _run_bfcl(cfg, parser)
-    from toolforge.evaluate.predict import PredictTask, generate_predictions
+    from toolforge.evaluate.predict import PredictTask
     from toolforge.evaluate.predictions import resolve
     from toolforge.evaluate.references import align, all_assistant_turns, turns_from_records
     from toolforge.evaluate.score import aggregate, score_turn
 
     records = _load_records(cfg)
     turns = turns_from_records(records, first_turn_only=cfg.first_turn_only)
-    if cfg.model:
-        assert cfg.out is not None
-        tasks = [PredictTask(t.id, t.turn, t.context, t.tools) for t in turns]
-        lines = generate_predictions(cfg.model, tasks, temperature=cfg.temperature, max_tokens=cfg.max_tokens,
-                                     seed=cfg.seed, concurrency=cfg.concurrency)
-        from toolforge.io.jsonl import write_jsonl
-
-        cfg.out.mkdir(parents=True, exist_ok=True)
-        pred_path = cfg.out / "predictions.jsonl"
-        write_jsonl(pred_path, lines)
-    else:
-        assert cfg.predictions is not None
-        pred_path = cfg.predictions
+    pred_path = _predictions_path(cfg, lambda: [PredictTask(t.id, t.turn, t.context, t.tools) for t in turns])
     preds = load_predictions(pred_path)
     pairs, line_up = align(turns, preds, allow_missing=cfg.allow_missing, known_turns=all_assistant_turns(records))
     scores = [score_turn(t, _unwired(resolve(p, parser), [x.get("function", x)["name"] for x in t.tools]),
@@ -154,7 +161,7 @@ def _save(cfg: EvalConfig, result: dict[str, Any], turns: list[dict[str, Any]]) 
 
 def _run_bfcl(cfg: EvalConfig, parser: Any) -> dict[str, Any]:
     from toolforge.evaluate.bfcl import load_bfcl, score_bfcl
-    from toolforge.evaluate.predict import PredictTask, generate_predictions
+    from toolforge.evaluate.predict import PredictTask
     from toolforge.evaluate.predictions import load_predictions, resolve
     from toolforge.validate.dialect import bfcl_function_to_tool
 
@@ -162,19 +169,8 @@ def _run_bfcl(cfg: EvalConfig, parser: Any) -> dict[str, Any]:
     entries = load_bfcl([cfg.references], categories=cfg.categories)
     if cfg.limit:
         entries = entries[: cfg.limit]
-    if cfg.model:
-        assert cfg.out is not None
-        tasks = [PredictTask(e.id, None, e.messages, [bfcl_function_to_tool(f) for f in e.functions]) for e in entries]
-        lines = generate_predictions(cfg.model, tasks, temperature=cfg.temperature, max_tokens=cfg.max_tokens,
-                                     seed=cfg.seed, concurrency=cfg.concurrency)
-        from toolforge.io.jsonl import write_jsonl
-
-        cfg.out.mkdir(parents=True, exist_ok=True)
-        pred_path = cfg.out / "predictions.jsonl"
-        write_jsonl(pred_path, lines)
-    else:
-        assert cfg.predictions is not None
-        pred_path = cfg.predictions
+    pred_path = _predictions_path(cfg, lambda: [
+        PredictTask(e.id, None, e.messages, [bfcl_function_to_tool(f) for f in e.functions]) for e in entries])
     preds = load_predictions(pred_path)
     by_id = {e.id: e for e in entries}
     found: dict[str, Any] = {}
