@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from toolforge.errors import InputError
@@ -104,33 +104,9 @@ def segments(text: str, start: str, end: str) -> list[str] | None:
     return out
 
 
-def close_brackets(s: str) -> str:
-    """Append the closers an unterminated JSON/Python fragment is missing (strings included)."""
-    stack: list[str] = []
-    quote: str | None = None
-    esc = False
-    for ch in s:
-        if quote:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == quote:
-                quote = None
-            continue
-        if ch in "\"'":
-            quote = ch
-        elif ch in "[{(":
-            stack.append({"[": "]", "{": "}", "(": ")"}[ch])
-        elif ch in "]})" and stack and stack[-1] == ch:
-            stack.pop()
-    tail = (quote or "") + "".join(reversed(stack))
-    return s.rstrip().rstrip(",") + tail if not quote else s + tail
-
-
-def balanced_prefix(s: str) -> str:
-    """``s`` up to the bracket that closes its first bracket (quotes of both kinds respected), or all of it."""
-    depth = 0
+def _outside_strings(s: str, state: dict[str, str | None]) -> Iterator[tuple[int, str]]:
+    """``(index, char)`` for every character of ``s`` outside a quoted string (both quote kinds,
+    backslash escapes respected). ``state["quote"]`` is left as the quote still open at the end."""
     quote: str | None = None
     esc = False
     for i, ch in enumerate(s):
@@ -144,7 +120,30 @@ def balanced_prefix(s: str) -> str:
             continue
         if ch in "\"'":
             quote = ch
-        elif ch in "[{(":
+            continue
+        yield i, ch
+    state["quote"] = quote
+
+
+def close_brackets(s: str) -> str:
+    """Append the closers an unterminated JSON/Python fragment is missing (strings included)."""
+    stack: list[str] = []
+    state: dict[str, str | None] = {}
+    for _, ch in _outside_strings(s, state):
+        if ch in "[{(":
+            stack.append({"[": "]", "{": "}", "(": ")"}[ch])
+        elif ch in "]})" and stack and stack[-1] == ch:
+            stack.pop()
+    quote = state["quote"]
+    tail = (quote or "") + "".join(reversed(stack))
+    return s.rstrip().rstrip(",") + tail if not quote else s + tail
+
+
+def balanced_prefix(s: str) -> str:
+    """``s`` up to the bracket that closes its first bracket (quotes of both kinds respected), or all of it."""
+    depth = 0
+    for i, ch in _outside_strings(s, {}):
+        if ch in "[{(":
             depth += 1
         elif ch in "]})":
             depth -= 1
