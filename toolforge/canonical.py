@@ -21,7 +21,8 @@ ID_PREFIX = "b2:"
 
 
 def canonical_json(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # allow_nan=False: NaN/Infinity are not JSON, so content holding them has no id (ValueError)
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def content_hash(obj: Any, *, digest_size: int = 16) -> str:

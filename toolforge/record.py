@@ -11,12 +11,12 @@ would refuse; everything that enters the store goes through :class:`Record`.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from toolforge.canonical import content_id
+from toolforge.canonical import ID_PREFIX, canonical_json
+from toolforge.io import safejson
 
 Scenario = Literal[
     "single_tool",
@@ -61,9 +61,9 @@ class FunctionCall(_Strict):
         # The OpenAI wire format carries arguments as a JSON string.
         if isinstance(value, str):
             try:
-                value = json.loads(value) if value.strip() else {}
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"arguments is not valid JSON: {exc.msg}") from None
+                value = safejson.loads(value) if value.strip() else {}
+            except safejson.JSONLimitError as exc:
+                raise ValueError(f"arguments is not valid JSON: {exc}") from None
         return value
 
 
@@ -104,14 +104,38 @@ class Record(_Strict):
     messages: list[Message] = Field(min_length=1)
     meta: dict[str, Any] = Field(default_factory=dict)
 
-    def model_post_init(self, context: Any, /) -> None:
+    @model_validator(mode="after")
+    def _content_id(self, info: ValidationInfo) -> Record:
         # Rows read back from the store carry their id (computed when they were written);
-        # everything else gets its id computed from content.
-        stored = context.get("stored_id") if isinstance(context, dict) else None
-        self.id = stored or self.compute_id()
+        # everything else gets its id computed from content, which also checks that the
+        # content is JSON a reader can take: finite numbers, nesting within the limit.
+        stored = info.context.get("stored_id") if isinstance(info.context, dict) else None
+        if stored:
+            self.id = stored
+            return self
+        try:
+            self.id = self.compute_id()
+            safejson.check_value(self.meta)
+        except safejson.JSONLimitError as exc:
+            raise ValueError(str(exc)) from None
+        return self
 
     def compute_id(self) -> str:
-        return content_id(self.tools_dump(), self.messages_dump())
+        """The content id; raises :class:`~toolforge.io.safejson.JSONLimitError` for content that
+        is not JSON (NaN/Infinity) or nests deeper than :data:`~toolforge.io.safejson.MAX_DEPTH`."""
+        import hashlib
+
+        body = {"tools": self.tools_dump(), "messages": self.messages_dump()}
+        try:
+            text = canonical_json(body)
+        except ValueError:  # json.dumps(allow_nan=False) refused a non-finite number
+            safejson.check_value(body)
+            raise
+        except RecursionError:
+            raise safejson.JSONLimitError("too_deep", f"JSON nested deeper than {safejson.MAX_DEPTH} levels") from None
+        if text.count("[") + text.count("{") > safejson.MAX_DEPTH:  # only then can it be too deep
+            safejson.check_depth(body)
+        return ID_PREFIX + hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
     def tools_dump(self) -> list[dict[str, Any]]:
         return [t.model_dump(exclude_none=True) for t in self.tools]

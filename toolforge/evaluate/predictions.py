@@ -6,8 +6,11 @@ or the same with ``"tool_calls": [{"name", "arguments"}]`` instead of ``output``
 shape is accepted too). ``turn`` may be left out when the reference has one
 scored turn (BFCL entries, ``--first-turn-only``).
 
-Raw outputs are parsed with a family parser (:func:`toolforge.formats.get_parser`);
-structured calls are taken as they are. A prediction becomes a
+Raw outputs are parsed with a family parser in strict mode
+(:func:`toolforge.formats.get_parser` with ``strict=True``): an output that is
+readable only after repair (an unterminated call closed, trailing commas, a
+Python literal for JSON) counts as invalid JSON and as no valid call.
+Structured calls are taken as they are. A prediction becomes a
 :class:`Resolved`: the calls, whether the output tried to call a tool, and
 whether what it tried parsed.
 """
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from toolforge.errors import InputError, UsageError
+from toolforge.io import safejson
 from toolforge.io.jsonl import read_jsonl
 
 
@@ -97,9 +101,9 @@ def structured_calls(calls: list[Any]) -> Resolved:
         args = fn.get("arguments", {})
         if isinstance(args, str):
             try:
-                args = json.loads(args) if args.strip() else {}
+                args = safejson.loads(args) if args.strip() else {}
             except json.JSONDecodeError as exc:
-                return Resolved([], attempted=True, valid=False, error=f"arguments of {fn['name']!r}: {exc.msg}")
+                return Resolved([], attempted=True, valid=False, error=f"arguments of {fn['name']!r}: {exc}")
         if not isinstance(args, dict):
             return Resolved([], attempted=True, valid=False, error=f"arguments of {fn['name']!r} are not an object")
         out.append({"name": fn["name"], "arguments": args})
@@ -109,13 +113,14 @@ def structured_calls(calls: list[Any]) -> Resolved:
 Parser = Callable[[str], list[dict[str, Any]]]
 
 
-def get_family_parser(family: str | None) -> Parser | None:
-    """The family's parser, or None when no family is named (UnknownFamilyError for a bad name)."""
+def get_family_parser(family: str | None, *, strict: bool = True) -> Parser | None:
+    """The family's parser (strict by default: scores count what the model wrote, not a repair),
+    or None when no family is named (UnknownFamilyError for a bad name)."""
     if family is None:
         return None
     from toolforge.formats import get_parser
 
-    return get_parser(family)
+    return get_parser(family, strict=strict)
 
 
 def resolve(pred: Prediction | None, parser: Parser | None) -> Resolved:

@@ -9,17 +9,75 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from toolforge.errors import InputError
+from toolforge.io import safejson
 
 Call = dict[str, Any]
 
+#: longest model output a parser reads (a longer one is refused with ``too_large``)
+MAX_OUTPUT_CHARS = 1_000_000
+
 
 class ParseError(InputError):
-    """Model output has call syntax that cannot be read as calls."""
+    """Model output has call syntax that cannot be read as calls.
+
+    ``code`` says why: ``parse_error`` (syntax), ``json_invalid`` (NaN/Infinity, not JSON),
+    ``too_deep``, ``too_large``, or ``repaired`` (readable only after repair, raised by
+    strict parsing).
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, code: str = "parse_error") -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+
+
+# -- repair tracking -----------------------------------------------------------------------------
+# The shared readers below note every repair they make (closing an unterminated fragment,
+# dropping trailing commas, reading a Python literal as JSON) in the list of the innermost
+# `tracking()` block, so a caller can tell a strict reading from a repaired one without each
+# family parser threading a flag through.
+_REPAIRS: ContextVar[list[str] | None] = ContextVar("toolforge_parse_repairs", default=None)
+
+
+def note_repair(what: str) -> None:
+    """Record that the text being parsed was repaired (``what`` says how)."""
+    repairs = _REPAIRS.get()
+    if repairs is not None and what not in repairs:
+        repairs.append(what)
+
+
+@contextmanager
+def tracking() -> Iterator[list[str]]:
+    """Collect the repairs made by parsing inside the block."""
+    repairs: list[str] = []
+    token = _REPAIRS.set(repairs)
+    try:
+        yield repairs
+    finally:
+        _REPAIRS.reset(token)
+
+
+def guard_size(text: str) -> None:
+    if len(text) > MAX_OUTPUT_CHARS:
+        raise ParseError(f"model output is {len(text)} characters, over the {MAX_OUTPUT_CHARS} limit [too_large]",
+                         code="too_large")
+
+
+def json_strict(s: str) -> Any:
+    """Strict JSON through the safe reader; a refusal for depth, size or NaN becomes a ParseError."""
+    try:
+        return safejson.loads(s)
+    except safejson.JSONLimitError as exc:
+        if exc.syntax:
+            raise  # plain bad syntax: a caller may try a repair
+        raise ParseError(str(exc), code=exc.code) from None  # NaN/Infinity, depth, size: never repaired
 
 
 # -- rendering helpers ---------------------------------------------------------------------------
@@ -70,7 +128,7 @@ def message_calls(m: dict[str, Any]) -> list[Call]:
         fn = c.get("function", c)
         args = fn.get("arguments", {})
         if isinstance(args, str):
-            args = json.loads(args) if args.strip() else {}
+            args = safejson.loads(args) if args.strip() else {}
         out.append({"name": fn["name"], "arguments": args, "id": c.get("id")})
     return out
 
@@ -191,44 +249,89 @@ def _strip_trailing_commas(s: str) -> str:
 def loads_tolerant(s: str) -> Any:
     """JSON, tolerating trailing commas, an unterminated end and Python-style literals.
 
-    Raises ValueError when the text cannot be read as a value.
+    Strict JSON first; every fallback is noted as a repair (see :func:`tracking`). NaN,
+    Infinity and numbers that overflow to it are refused, never repaired; so is text past
+    the depth and size limits (ParseError with that code). Raises ValueError when the text
+    cannot be read as a value.
     """
     s = s.strip()
     try:
-        return json.loads(s)
+        return json_strict(s)
     except json.JSONDecodeError:
         pass
-    for candidate in (_strip_trailing_commas(s), _strip_trailing_commas(close_brackets(s))):
+    for what, candidate in (("trailing comma", _strip_trailing_commas(s)),
+                            ("unterminated JSON closed", _strip_trailing_commas(close_brackets(s)))):
         try:
-            return json.loads(candidate)
+            value = json_strict(candidate)
         except json.JSONDecodeError:
             continue
-    for candidate in (s, close_brackets(s)):
+        note_repair(what)
+        return value
+    for what, candidate in (("Python literal read as JSON", s), ("unterminated Python literal closed", close_brackets(s))):
         try:
-            return literal(ast.parse(candidate, mode="eval").body)
+            value = literal(safe_ast(candidate).body)
         except (SyntaxError, ValueError):
             continue
+        note_repair(what)
+        return value
     raise ValueError("not a JSON value")
 
 
 def first_json(s: str) -> tuple[Any, int]:
     """Decode the first JSON value at the start of ``s`` (after blanks); returns (value, end index).
 
-    Falls back to :func:`loads_tolerant` on the whole rest (end = len(s)).
+    Falls back to :func:`loads_tolerant` on the whole rest (end = len(s)), a repair.
     """
     i = len(s) - len(s.lstrip())
     try:
-        value, end = json.JSONDecoder().raw_decode(s, i)
-        return value, end
+        return raw_decode(s, i)
     except json.JSONDecodeError:
         return loads_tolerant(s[i:]), len(s)
+
+
+def raw_decode(s: str, i: int = 0) -> tuple[Any, int]:
+    """``JSONDecoder.raw_decode`` with the safe reader's rules: NaN/Infinity, depth and size refused
+    (ParseError with the code); plain bad syntax raises ``json.JSONDecodeError``."""
+    guard_size(s)
+    try:
+        value, end = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float).raw_decode(s, i)
+    except (RecursionError, MemoryError):
+        raise ParseError(f"JSON nested deeper than {safejson.MAX_DEPTH} levels [too_deep]", code="too_deep") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:
+        raise ParseError(f"{exc} [json_invalid]", code="json_invalid") from None
+    try:
+        safejson.check_depth(value)
+    except safejson.JSONLimitError as exc:
+        raise ParseError(str(exc), code=exc.code) from None
+    return value, end
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"not JSON: {name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"not JSON: {text[:40]} overflows to Infinity")
+    return value
 
 
 _NAMES = {"True": True, "False": False, "None": None, "true": True, "false": False, "null": None}
 
 
 def literal(node: ast.AST) -> Any:
-    """The value of a literal expression node; anything else raises ValueError."""
+    """The value of a literal expression node; anything else raises ValueError.
+
+    Numbers must be JSON numbers: ``1e999`` (Infinity) and integers too long to write are refused.
+    """
+    if isinstance(node, ast.Constant) and isinstance(node.value, float) and not math.isfinite(node.value):
+        raise ValueError(f"{node.value} is not a JSON number")
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool) \
+            and node.value.bit_length() > 14_000:  # past Python's 4,300-digit int-to-text limit
+        raise ValueError("an integer too long to write as JSON")
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool)) or (
             isinstance(node, ast.Constant) and node.value is None):
         return node.value
@@ -252,26 +355,71 @@ def literal(node: ast.AST) -> Any:
     raise ValueError(f"not a literal: {type(node).__name__}")
 
 
+MAX_NAME_CHARS = 256
+_UNARY_RUN = re.compile(r"(?:[-+~]\s*){%d}|(?:\bnot\s+){%d}" % (safejson.MAX_DEPTH + 1, safejson.MAX_DEPTH + 1))
+
+
 def _dotted(node: ast.AST) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return _dotted(node.value) + "." + node.attr
-    raise ValueError("a call target must be a name")
+    parts = []
+    while isinstance(node, ast.Attribute):  # a loop: a long attribute chain must not recurse
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        raise ValueError("a call target must be a name")
+    parts.append(node.id)
+    name = ".".join(reversed(parts))
+    if len(name) > MAX_NAME_CHARS:
+        raise ValueError(f"a call name longer than {MAX_NAME_CHARS} characters")
+    return name
+
+
+def _nesting(s: str) -> int:
+    depth = deepest = 0
+    for _, ch in _outside_strings(s, {}):
+        if ch in "[{(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]})":
+            depth -= 1
+    return deepest
+
+
+def safe_ast(source: str) -> ast.Expression:
+    """``ast.parse(source, mode="eval")`` behind limits: ``ast.parse`` itself recurses (deep brackets,
+    long operator or attribute chains), so length, bracket depth and unary-operator runs are
+    checked first, and RecursionError/MemoryError at this boundary become a ParseError. Raises
+    SyntaxError for text that is not Python."""
+    if len(source) > MAX_OUTPUT_CHARS:
+        raise ParseError(f"call text is {len(source)} characters, over the {MAX_OUTPUT_CHARS} limit [too_large]",
+                         code="too_large")
+    if _UNARY_RUN.search(source):
+        raise ParseError(f"more than {safejson.MAX_DEPTH} unary operators in a row [too_deep]", code="too_deep")
+    if _nesting(source) > safejson.MAX_DEPTH:
+        raise ParseError(f"calls nested deeper than {safejson.MAX_DEPTH} levels [too_deep]", code="too_deep")
+    try:
+        return ast.parse(source, mode="eval")
+    except (RecursionError, MemoryError):
+        raise ParseError("call text too deeply nested to parse [too_deep]", code="too_deep") from None
+    except ValueError as exc:  # null bytes, over-long int literals
+        raise SyntaxError(str(exc)) from None
 
 
 def parse_pythonic(text: str) -> list[Call]:
-    """Calls from ``[f(a=1), g(b="x")]`` (or a bare ``f(a=1)``), tolerant of an unterminated end."""
+    """Calls from ``[f(a=1), g(b="x")]`` (or a bare ``f(a=1)``), tolerant of an unterminated end
+    (closing it is noted as a repair)."""
     s = text.strip()
     if not s:
         return []
     tree = None
-    for candidate in (s, close_brackets(s), "[" + s + "]", close_brackets("[" + s)):
+    for repaired, candidate in ((False, s), (True, close_brackets(s)), (False, "[" + s + "]"),
+                                (True, close_brackets("[" + s))):
         try:
-            tree = ast.parse(candidate, mode="eval")
-            break
+            tree = safe_ast(candidate)
         except SyntaxError:
             continue
+        if repaired and candidate != s and candidate != "[" + s + "]":
+            note_repair("unterminated call list closed")
+        break
     if tree is None:
         raise ParseError(f"not a Python list of calls: {s[:80]!r}")
     body = tree.body
@@ -279,7 +427,7 @@ def parse_pythonic(text: str) -> list[Call]:
     calls = []
     for e in elts:
         if not isinstance(e, ast.Call):
-            raise ParseError(f"not a call: {ast.dump(e)[:80]}")
+            raise ParseError(f"not a call: {type(e).__name__}")
         try:
             name = _dotted(e.func)
             if e.args:
@@ -290,9 +438,17 @@ def parse_pythonic(text: str) -> list[Call]:
                     raise ValueError("**kwargs")
                 args[kw.arg] = literal(kw.value)
         except ValueError as exc:
-            raise ParseError(f"call {ast.dump(e.func)[:40]}: {exc}") from None
+            code = "json_invalid" if "JSON" in str(exc) else "parse_error"
+            raise ParseError(f"call {_target(e.func)}: {exc}", code=code) from None
         calls.append({"name": name, "arguments": args})
     return calls
+
+
+def _target(node: ast.AST) -> str:
+    try:
+        return _dotted(node)[:60]
+    except ValueError:
+        return type(node).__name__
 
 
 def call_from_obj(obj: Any, args_keys: tuple[str, ...] = ("arguments", "parameters")) -> Call:

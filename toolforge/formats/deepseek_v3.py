@@ -134,3 +134,14 @@ def parse(text: str) -> list[Call]:
         body = re.split("|".join(re.escape(t) for t in (CALL_END, CALLS_END, EOS, USER)), chunk, maxsplit=1)[0]
         calls.append(_one(body))
     return calls
+
+
+_CALL_BLOCKS = re.compile("|".join([
+    re.escape(CALLS_BEGIN) + r".*?(?:" + re.escape(CALLS_END) + r"|\Z)",
+    re.escape(CALL_BEGIN) + r".*?(?:" + re.escape(CALL_END) + r"|\Z)",
+]), re.S)
+
+
+def content(text: str) -> str:
+    """The text around the calls (the tool-call token blocks removed)."""
+    return _CALL_BLOCKS.sub("", text).replace(EOS, "").strip()

@@ -98,3 +98,8 @@ def parse(text: str) -> list[Call]:
                 raise ParseError("empty <tool_call> block")
             calls.extend(calls_from_json(body))
     return calls
+
+
+def content(text: str) -> str:
+    """The text around the calls (``<tool_call>`` blocks and reasoning removed)."""
+    return _CALL.sub("", _THINK.sub("", text)).replace("<|im_end|>", "").strip()

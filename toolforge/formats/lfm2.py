@@ -71,3 +71,8 @@ def parse(text: str) -> list[Call]:
             else:
                 calls.extend(parse_pythonic(body))
     return calls
+
+
+def content(text: str) -> str:
+    """The text around the calls (the tool-call token blocks removed)."""
+    return _CALL.sub("", text).replace("<|im_end|>", "").strip()

@@ -11,6 +11,7 @@ tool results in ``ipython`` turns as the template writes them (``content | tojso
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from toolforge.formats._common import (
@@ -129,6 +130,22 @@ def _parse_one(part: str) -> list[Call]:
         elif "<|python_tag|>" in part:
             raise ParseError(f"not a call object: {obj[:80]!r}")
     return calls
+
+
+def content(text: str) -> str:
+    """The text around the call objects (``<|python_tag|>`` and the calls removed)."""
+    s = text.replace("<|python_tag|>", " ").replace("<|eom_id|>", "").replace("<|eot_id|>", "")
+    if s.strip().startswith("[") and _parse_one(text):
+        return ""
+    out = s
+    for obj in _split_objects(s):
+        try:
+            value = loads_tolerant(obj)
+        except (ValueError, ParseError):
+            continue
+        if isinstance(value, dict) and "name" in value and ("parameters" in value or "arguments" in value):
+            out = out.replace(obj, "", 1)
+    return re.sub(r"(?:^|(?<=\s))[;,](?=\s|$)", "", out).strip()
 
 
 def parse(text: str) -> list[Call]:

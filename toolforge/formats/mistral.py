@@ -14,17 +14,20 @@ without ``[ARGS]``), several calls in a row, and text around them.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from typing import Any
 
 from toolforge.formats._common import (
     Call,
     ParseError,
+    call_from_obj,
     calls_from_json,
     content_of,
     first_json,
     loads_tolerant,
     message_calls,
+    raw_decode,
     record_dict,
     split_system,
     tojson,
@@ -93,12 +96,18 @@ _STOP = re.compile(r"</s>|\[INST\]|\[TOOL_RESULTS\]|\[AVAILABLE_TOOLS\]")
 _NAME = re.compile(r"\s*([A-Za-z_][\w.\-]*)\s*(?:\[CALL_ID\]\s*\w+\s*)?(?:\[ARGS\])?\s*(?=[{\[])")
 
 
-def _parse_body(body: str) -> list[Call]:
+def _parse_body(body: str) -> tuple[list[Call], str]:
+    """The calls at the start of ``body`` and the text after them (content, not calls)."""
     s = body.strip()
     if not s:
         raise ParseError("[TOOL_CALLS] with nothing after it")
     if s[0] in "[{":
-        return calls_from_json(s)
+        try:  # the v3 list, read strictly; text after it is content
+            value, end = raw_decode(s)
+        except json.JSONDecodeError:
+            return calls_from_json(s), ""  # unterminated or not strict JSON: repaired (noted) or ParseError
+        items = value if isinstance(value, list) else [value]
+        return [call_from_obj(v) for v in items], s[end:]
     calls: list[Call] = []
     rest = s
     while rest.strip():
@@ -120,12 +129,30 @@ def _parse_body(body: str) -> list[Call]:
         rest = rest[m.end():][end:]
         rest = rest.lstrip().removeprefix(",")
         rest = rest.lstrip().removeprefix("[TOOL_CALLS]")
-    return calls
+    return calls, rest
+
+
+def _split(text: str) -> tuple[list[Call], list[str]]:
+    s = _BLOCKS.sub(" ", text)
+    chunks = s.split("[TOOL_CALLS]")
+    calls: list[Call] = []
+    content = [chunks[0]]
+    for chunk in chunks[1:]:
+        body, *after = _STOP.split(chunk, 1)
+        found, rest = _parse_body(body)
+        calls.extend(found)
+        content.append(rest)
+    return calls, content
 
 
 def parse(text: str) -> list[Call]:
-    s = _BLOCKS.sub(" ", text)
-    calls: list[Call] = []
-    for chunk in s.split("[TOOL_CALLS]")[1:]:
-        calls.extend(_parse_body(_STOP.split(chunk, 1)[0]))
-    return calls
+    return _split(text)[0]
+
+
+def content(text: str) -> str:
+    """The text around the calls: before ``[TOOL_CALLS]`` and after the call list."""
+    try:
+        parts = _split(text)[1]
+    except ParseError:
+        parts = [_BLOCKS.sub(" ", text).split("[TOOL_CALLS]")[0]]
+    return "".join(_STOP.sub("", p) for p in parts).strip()

@@ -65,15 +65,29 @@ def render(record: Any, *, add_generation_prompt: bool = False) -> str:
     return "".join(out)
 
 
-def _parse_one(part: str) -> list[Call]:
+def _clean(part: str) -> str:
     s = part.replace("<|python_tag|>", "").replace("<|eom_id|>", "").replace("<|eot_id|>", "").strip()
     if s.startswith("```"):
         s = s.strip("`").removeprefix("python").strip()
+    return s
+
+
+def _parse_one(part: str) -> list[Call]:
+    s = _clean(part)
     # calls may follow some text: take from the first '[' that opens a call list
     start = _list_start(s)
     if start is None:
         return []
     return parse_pythonic(balanced_prefix(s[start:].strip()))
+
+
+def content(text: str) -> str:
+    """The text around the call list."""
+    s = _clean(text)
+    start = _list_start(s)
+    if start is None:
+        return s
+    return (s[:start] + s[start:][len(balanced_prefix(s[start:])):]).strip()
 
 
 def _list_start(s: str) -> int | None:

@@ -20,6 +20,7 @@ from toolforge.formats._common import (
     content_of,
     loads_tolerant,
     message_calls,
+    raw_decode,
     record_dict,
     segments,
     split_system,
@@ -69,22 +70,39 @@ _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)(?:```|\Z)", re.S)
 _START = re.compile(r"\[\s*\{\s*\"name\"|\{\s*\"name\"")
 
 
-def _parse_one(part: str) -> list[Call]:
+def _locate(part: str) -> tuple[list[Call], str]:
+    """The calls in ``part`` and the text around them."""
     fenced = _FENCE.search(part)
     s = fenced.group(1) if fenced else part
     m = _START.search(s)
     if not m:
-        return []
+        return [], part
     body = s[m.start():]
     try:
-        value, end = json.JSONDecoder().raw_decode(body)
+        value, end = raw_decode(body)
     except json.JSONDecodeError:
         try:
-            value = loads_tolerant(body)
+            value, end = loads_tolerant(body), len(body)
         except ValueError:
             raise ParseError(f"not a JSON list of calls: {body[:80]!r}") from None
     items = value if isinstance(value, list) else [value]
-    return [call_from_obj(v) for v in items]
+    around = s[:m.start()] + body[end:]
+    if fenced:
+        around = part[:fenced.start()] + around + part[fenced.end():]
+    return [call_from_obj(v) for v in items], around
+
+
+def _parse_one(part: str) -> list[Call]:
+    return _locate(part)[0]
+
+
+def content(text: str) -> str:
+    """The text around the call list (and its code fence)."""
+    try:
+        around = _locate(text)[1]
+    except ParseError:
+        around = text
+    return around.replace("<|im_end|>", "").strip()
 
 
 def parse(text: str) -> list[Call]:

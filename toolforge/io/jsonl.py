@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from toolforge.errors import InputError
+from toolforge.io import safejson
 
-MAX_LINE_BYTES = 16 * 1024 * 1024  # a line past this is reported, not parsed
+MAX_LINE_BYTES = safejson.MAX_BYTES  # a line past this is reported, not parsed
 
 
 @dataclass
@@ -18,6 +18,7 @@ class Line:
     number: int              # 1-based
     value: Any = None        # the parsed JSON value when ok
     error: str | None = None  # why the line could not be read
+    code: str | None = None   # the issue code of that error: json_invalid, too_deep or too_large
 
 
 def check_readable(path: str | Path) -> Path:
@@ -48,19 +49,20 @@ def read_jsonl(path: str | Path) -> Iterator[Line]:
 def _lines(fh: Any) -> Iterator[Line]:
     for number, raw in enumerate(fh, start=1):
         if len(raw) > MAX_LINE_BYTES:
-            yield Line(number, error=f"line is {len(raw)} bytes, over the {MAX_LINE_BYTES} byte limit")
+            yield Line(number, error=f"line is {len(raw)} bytes, over the {MAX_LINE_BYTES} byte limit [too_large]",
+                       code="too_large")
             continue
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield Line(number, error=f"not UTF-8 (byte {exc.start})")
+            yield Line(number, error=f"not UTF-8 (byte {exc.start}) [json_invalid]", code="json_invalid")
             continue
         if not text.strip():
             continue
         try:
-            yield Line(number, value=json.loads(text))
-        except json.JSONDecodeError as exc:
-            yield Line(number, error=f"not JSON: {exc.msg} at column {exc.colno}")
+            yield Line(number, value=safejson.loads(text))
+        except safejson.JSONLimitError as exc:
+            yield Line(number, error=str(exc), code=exc.code)
 
 
 def write_jsonl(path: str | Path, rows: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> int:
@@ -70,7 +72,7 @@ def write_jsonl(path: str | Path, rows: Iterator[dict[str, Any]] | list[dict[str
     n = 0
     with tmp.open("w", encoding="utf-8") as fh:
         for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.write(safejson.dumps(row) + "\n")
             n += 1
     tmp.replace(p)
     return n
