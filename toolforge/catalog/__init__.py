@@ -27,6 +27,7 @@ class Catalog:
     path: Path
     tools: list[Tool]
     description: str = ""
+    returns: dict[str, dict[str, Any]] = field(default_factory=dict)  # tool name -> result schema, where given
 
     def get(self, name: str) -> Tool | None:
         return next((t for t in self.tools if t.function.name == name), None)
@@ -68,12 +69,16 @@ def resolve_catalog_path(name_or_path: str | Path) -> Path:
 
 
 def _read_raw(path: Path) -> _Raw:
+    from toolforge.io import safejson
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = safejson.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise CatalogError(f"{path}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise CatalogError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    except safejson.JSONLimitError as exc:
+        if exc.syntax:
+            raise CatalogError(f"{path}: not JSON ({exc.msg.removeprefix('not JSON: ')}) [json_invalid]") from None
+        raise CatalogError(f"{path}: {exc}") from None
     if isinstance(data, list):
         return _Raw(path.stem, "", data)
     if isinstance(data, dict) and isinstance(data.get("tools"), list):
@@ -114,16 +119,98 @@ def check_tools(tools: list[Any]) -> list[CatalogProblem]:
             continue
         if params.get("type") != "object":
             problems.append(CatalogProblem(label, "parameters must be a JSON Schema with type 'object'"))
+        ref_problem = ref_cycle(params)
+        if ref_problem:
+            problems.append(CatalogProblem(label, ref_problem))
+            continue
         try:
             Draft202012Validator.check_schema(params)
+        except RecursionError:
+            problems.append(CatalogProblem(label, "parameters nest too deeply to check [too_deep]"))
         except SchemaError as exc:
             where = "/".join(str(p) for p in exc.path) or "parameters"
             problems.append(CatalogProblem(label, f"parameters is not a valid JSON Schema at {where}: {exc.message}"))
+        ret = fn.get("returns", fn.get("return"))
+        if ret is not None:
+            try:
+                Draft202012Validator.check_schema(ret if isinstance(ret, dict) else {"type": 0})
+            except SchemaError as exc:
+                problems.append(CatalogProblem(label, f"returns is not a valid JSON Schema object: {exc.message}"))
         props = params.get("properties", {})
         for req in params.get("required", []) if isinstance(params.get("required"), list) else []:
             if isinstance(props, dict) and req not in props:
                 problems.append(CatalogProblem(label, f"required parameter {req!r} is not in properties"))
     return problems
+
+
+def ref_cycle(schema: Any) -> str | None:
+    """Why a parameter schema cannot be used as is: nesting past the depth limit, a local
+    ``$ref`` that points nowhere, or a ``$ref`` cycle (a schema that refers back into itself,
+    which a generator or validator expanding it would follow forever). None when it is fine."""
+    from toolforge.io import safejson
+
+    try:
+        safejson.check_value(schema)
+    except safejson.JSONLimitError as exc:
+        return f"parameters: {exc}"
+    refs: dict[str, str] = {}  # pointer of a schema holding a local $ref -> the pointer it refers to
+    stack: list[tuple[Any, str]] = [(schema, "#")]
+    while stack:
+        node, ptr = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#"):
+                refs[ptr] = ref
+            stack.extend((v, f"{ptr}/{_escape(str(k))}") for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, f"{ptr}/{i}") for i, v in enumerate(node))
+    for ptr, ref in refs.items():
+        if _resolve(schema, ref) is None:
+            return f"$ref {ref!r} at {ptr} points to nothing in the schema"
+    # an edge from each $ref to every $ref inside (or equal to) the schema it points to
+    def targets(ref: str) -> list[str]:
+        target = ref if ref != "#/" else "#"
+        return [p for p in refs if p == target or p.startswith(target.rstrip("/") + "/") or target == "#"]
+
+    state: dict[str, int] = {}
+    for start in refs:
+        if state.get(start):
+            continue
+        path = [start]
+        walk = [(start, iter(targets(refs[start])))]
+        state[start] = 1
+        while walk:
+            node, it = walk[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[node] = 2
+                walk.pop()
+                path.pop()
+                continue
+            if state.get(nxt) == 1:
+                return f"$ref cycle: {' -> '.join(refs[p] for p in path[path.index(nxt):] + [nxt])}"
+            if not state.get(nxt):
+                state[nxt] = 1
+                path.append(nxt)
+                walk.append((nxt, iter(targets(refs[nxt]))))
+    return None
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _resolve(schema: Any, ref: str) -> Any:
+    node = schema
+    for part in [p for p in ref[1:].split("/") if p]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
 
 
 def validate_catalog_file(path: str | Path) -> list[CatalogProblem]:
@@ -140,8 +227,35 @@ def load_catalog(name_or_path: str | Path) -> Catalog:
         more = f" ({len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise CatalogError(f"{path}: tool {p.tool}: {p.message}{more}",
                            hint=f"run `toolforge tools validate {path}` for the full list")
-    tools = [Tool.model_validate(_normalise(t)) for t in raw.tools]
-    return Catalog(name=raw.name, path=path, tools=tools, description=raw.description)
+    tools = [Tool.model_validate(_without_returns(_normalise(t))) for t in raw.tools]
+    return Catalog(name=raw.name, path=path, tools=tools, description=raw.description, returns=_returns(raw.tools))
+
+
+def _without_returns(tool: Any) -> Any:
+    """A tool definition without its optional ``returns`` result schema (not part of the OpenAI form)."""
+    fn = tool.get("function") if isinstance(tool, dict) else None
+    if isinstance(fn, dict) and ("returns" in fn or "return" in fn):
+        fn = {k: v for k, v in fn.items() if k not in ("returns", "return")}
+        return {**tool, "function": fn}
+    return tool
+
+
+def _returns(tools: list[Any]) -> dict[str, dict[str, Any]]:
+    """``{tool name: result schema}`` from each tool's optional ``returns`` (or HF's ``return``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for t in tools:
+        fn = _normalise(t).get("function") if isinstance(_normalise(t), dict) else None
+        if isinstance(fn, dict) and isinstance(fn.get("returns", fn.get("return")), dict):
+            out[str(fn["name"])] = fn.get("returns", fn.get("return"))
+    return out
+
+
+def load_returns(names: list[str | Path]) -> dict[str, dict[str, Any]]:
+    """Result schemas (``returns``) of the tools of several catalogs, where the catalogs give them."""
+    out: dict[str, dict[str, Any]] = {}
+    for n in names:
+        out.update(load_catalog(n).returns)
+    return out
 
 
 def load_catalogs(names: list[str | Path]) -> list[Tool]:

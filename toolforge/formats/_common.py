@@ -328,7 +328,7 @@ def literal(node: ast.AST) -> Any:
     Numbers must be JSON numbers: ``1e999`` (Infinity) and integers too long to write are refused.
     """
     if isinstance(node, ast.Constant) and isinstance(node.value, float) and not math.isfinite(node.value):
-        raise ValueError(f"{node.value} is not a JSON number")
+        raise ValueError(f"{node.value} (a number out of range) is not a JSON number")
     if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool) \
             and node.value.bit_length() > 14_000:  # past Python's 4,300-digit int-to-text limit
         raise ValueError("an integer too long to write as JSON")
@@ -438,8 +438,9 @@ def parse_pythonic(text: str) -> list[Call]:
                     raise ValueError("**kwargs")
                 args[kw.arg] = literal(kw.value)
         except ValueError as exc:
-            code = "json_invalid" if "JSON" in str(exc) else "parse_error"
-            raise ParseError(f"call {_target(e.func)}: {exc}", code=code) from None
+            if "JSON" in str(exc):
+                raise ParseError(f"call {_target(e.func)}: {exc} [json_invalid]", code="json_invalid") from None
+            raise ParseError(f"call {_target(e.func)}: {exc}") from None
         calls.append({"name": name, "arguments": args})
     return calls
 

@@ -19,6 +19,7 @@ import logging
 import re
 from typing import Any
 
+from toolforge.io import safejson
 from toolforge.record import Record
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def is_error_result(content: str | None) -> bool:
     if not content:
         return False
     try:
-        value: Any = json.loads(content)
+        value: Any = safejson.loads(content)
     except (json.JSONDecodeError, ValueError):
         return bool(_ERROR_TEXT.match(content))
     if isinstance(value, dict):
@@ -64,22 +65,32 @@ def infer_scenario(record: Record) -> str:
 # -- shape normalisation shared by the converters ---------------------------------------------
 def loads_lenient(text: str) -> Any:
     """JSON, or a Python literal (``{'a': True}``, as some datasets write it). Never evaluates code:
-    ``ast.literal_eval`` only accepts literals."""
-    import ast
+    the literal is read with ``ast`` behind the parsers' limits and only JSON-able literals are
+    accepted. NaN/Infinity and text past the depth/size limits are refused with their code
+    (a :class:`~toolforge.io.safejson.JSONLimitError`, a ValueError)."""
+    from toolforge.formats._common import ParseError, literal, safe_ast
 
     try:
-        return json.loads(text)
-    except (json.JSONDecodeError, ValueError):
-        pass
+        return safejson.loads(text)
+    except safejson.JSONLimitError as exc:
+        if not exc.syntax:
+            raise
     try:
-        return ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return literal(safe_ast(text.strip()).body)
+    except ParseError as exc:
+        raise safejson.JSONLimitError(exc.code, exc.message.rsplit(" [", 1)[0]) from None
+    except ValueError as exc:
+        if "JSON" in str(exc):  # a literal that is no JSON value (1e999)
+            raise safejson.JSONLimitError("json_invalid", f"not JSON: {exc}") from None
+        raise ValueError(f"neither JSON nor a literal: {text.strip()[:60]!r}") from None
+    except (SyntaxError, TypeError, MemoryError, RecursionError):
         raise ValueError(f"neither JSON nor a literal: {text.strip()[:60]!r}") from None
 
 
 def json_values(text: str) -> list[Any]:
     """Every JSON value in ``text`` written one after another (whitespace or commas between)."""
-    dec = json.JSONDecoder()
+    from toolforge.formats._common import raw_decode
+
     out: list[Any] = []
     i = 0
     text = text.strip()
@@ -88,7 +99,7 @@ def json_values(text: str) -> list[Any]:
             i += 1
         if i >= len(text):
             break
-        value, i = dec.raw_decode(text, i)
+        value, i = raw_decode(text, i)
         out.append(value)
     return out
 
@@ -191,7 +202,7 @@ def answer_results(pending: list[dict[str, Any]], results: list[tuple[str | None
 
 
 def as_text(value: Any) -> str:
-    """Tool result content as text (JSON for structured values)."""
+    """Tool result content as text (JSON for structured values; never NaN)."""
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False)
+    return safejson.dumps(value)

@@ -62,8 +62,20 @@ def _split_top(s: str, sep: str = ",") -> list[str]:
     return [p for p in parts if p]
 
 
-def parse_type(text: str, unknown: list[str]) -> tuple[dict[str, Any], bool]:
-    """JSON Schema for a Python type string, and whether it admits None (optional)."""
+MAX_TYPE_DEPTH = 16   # List[List[...]] nesting accepted in a type string
+MAX_TYPE_CHARS = 2000
+
+
+def parse_type(text: str, unknown: list[str], _depth: int = 0) -> tuple[dict[str, Any], bool]:
+    """JSON Schema for a Python type string, and whether it admits None (optional).
+
+    A type string nested deeper than :data:`MAX_TYPE_DEPTH` or longer than
+    :data:`MAX_TYPE_CHARS` raises ValueError (``too_deep``/``too_large``) instead of recursing.
+    """
+    if _depth > MAX_TYPE_DEPTH:
+        raise ValueError(f"type string nested deeper than {MAX_TYPE_DEPTH} levels [too_deep]")
+    if len(text) > MAX_TYPE_CHARS:
+        raise ValueError(f"type string longer than {MAX_TYPE_CHARS} characters [too_large]")
     s = text.strip()
     optional = False
     low = s.lower()
@@ -74,26 +86,26 @@ def parse_type(text: str, unknown: list[str]) -> tuple[dict[str, Any], bool]:
             break
     alts = _split_top(s, "|")
     if len(alts) > 1:
-        return _union(alts, unknown, optional)
+        return _union(alts, unknown, optional, _depth)
     s = s.removeprefix("typing.")
     if "[" in s and s.endswith("]"):
         head, inner = s[: s.index("[")].strip(), s[s.index("[") + 1: -1]
         h = head.lower()
         args = _split_top(inner)
         if h == "optional":
-            schema, _ = parse_type(inner, unknown)
+            schema, _ = parse_type(inner, unknown, _depth + 1)
             return schema, True
         if h == "union":
-            return _union(args, unknown, optional)
+            return _union(args, unknown, optional, _depth + 1)
         if h == "literal":
             try:
                 values = [ast.literal_eval(a) for a in args]
-            except (ValueError, SyntaxError):
+            except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
                 unknown.append(text)
                 return {}, optional
             return {"enum": values}, optional
         if h in _ARRAYS:
-            item, _ = parse_type(args[0], unknown) if args else ({}, False)
+            item, _ = parse_type(args[0], unknown, _depth + 1) if args else ({}, False)
             out: dict[str, Any] = {"type": "array"}
             if item:
                 out["items"] = item
@@ -102,14 +114,14 @@ def parse_type(text: str, unknown: list[str]) -> tuple[dict[str, Any], bool]:
             return out, optional
         if h == "tuple":
             if len(args) == 2 and args[1] == "...":
-                item, _ = parse_type(args[0], unknown)
+                item, _ = parse_type(args[0], unknown, _depth + 1)
                 return ({"type": "array", "items": item} if item else {"type": "array"}), optional
-            items = [parse_type(a, unknown)[0] for a in args]
+            items = [parse_type(a, unknown, _depth + 1)[0] for a in args]
             return {"type": "array", "prefixItems": items, "minItems": len(items), "maxItems": len(items)}, optional
         if h in _DICTS:
             out = {"type": "object"}
             if len(args) == 2:
-                value, _ = parse_type(args[1], unknown)
+                value, _ = parse_type(args[1], unknown, _depth + 1)
                 if value:
                     out["additionalProperties"] = value
             return out, optional
@@ -122,13 +134,13 @@ def parse_type(text: str, unknown: list[str]) -> tuple[dict[str, Any], bool]:
     return dict(base), optional or low in ("none", "null", "nonetype")
 
 
-def _union(alts: list[str], unknown: list[str], optional: bool) -> tuple[dict[str, Any], bool]:
+def _union(alts: list[str], unknown: list[str], optional: bool, _depth: int = 0) -> tuple[dict[str, Any], bool]:
     schemas = []
     for a in alts:
         if a.strip().lower() in ("none", "null", "nonetype"):
             optional = True
             continue
-        schemas.append(parse_type(a, unknown)[0])
+        schemas.append(parse_type(a, unknown, _depth + 1)[0])
     if not schemas:
         return {"type": "null"}, True
     if len(schemas) == 1:
