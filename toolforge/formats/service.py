@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from toolforge.errors import InputError
+from toolforge.io import safejson
 from toolforge.formats import get_renderer
 
 
 def _records(text: str) -> list[Any]:
     text = text.strip()
     if not text:
-        raise InputError("no record on stdin", hint="pipe one record as JSON, e.g. `head -1 data.jsonl | toolforge render -f hermes`")
+        raise InputError("no record on stdin", hint="pipe one record as JSON, e.g. `head -1 data.jsonl | toolforge render --family hermes`")
     try:
-        return [json.loads(text)]
-    except json.JSONDecodeError:
-        pass
+        return [safejson.loads(text)]
+    except safejson.JSONLimitError as exc:
+        if not exc.syntax or "\n" not in text:
+            raise InputError(f"stdin line {exc.lineno if exc.syntax else 1}: {exc}") from None
     out = []
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"stdin line {n}: not JSON ({exc.msg} at column {exc.colno})") from None
+            out.append(safejson.loads(line))
+        except safejson.JSONLimitError as exc:
+            raise InputError(f"stdin line {n}: {exc}") from None
     return out
 
 
