@@ -139,7 +139,7 @@ def tts_cmd(
 
         bar.start()
     try:
-        with open_store(db) as store:
+        with open_store(db, create=False) as store:
             summary = run_tts(store, sel, cfg, progress=progress_cb)
     finally:
         if bar is not None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,8 @@ if TYPE_CHECKING:
     from toolforge.store import Store
 
 log = logging.getLogger(__name__)
+
+MANIFEST = "export.json"  # what an export wrote into --out (see toolforge.export.manifest)
 
 
 @dataclass(frozen=True)
@@ -163,45 +164,35 @@ def latest_splits(store: Store) -> dict[str, str]:
     return dict(store.con.execute("SELECT record_id, split FROM export_splits WHERE run_id = ?", [row[0]]).fetchall())
 
 
-def _remove_stale_splits(out: Path, written: set[str]) -> None:
-    """Drop split files an earlier export left in ``out`` that this one did not write (e.g. a test split)."""
-    for name in ("train", "test"):
-        for suffix in (".jsonl", ".parquet"):
-            p = out / f"{name}{suffix}"
-            if p.name not in written and p.is_file():
-                p.unlink()
-                log.info("removed stale %s from an earlier export", p)
-
-
 def export_dataset(store: Store, options: ExportOptions) -> ExportResult:
-    """Write the selected records in ``options.format`` under ``options.out``, one file set per split."""
+    """Write the selected records in ``options.format`` under ``options.out``, one file set per split.
+
+    Files go through :class:`toolforge.export.manifest.OutputDir`: written to a temporary folder
+    first, then moved into place; a file toolforge did not write (per ``export.json``) is never
+    replaced or deleted, and files of an earlier export that this one does not write are removed.
+    """
+    from toolforge.export.manifest import OutputDir
+
     if options.think not in THINK_MODES:
         raise UsageError(f"unknown --think mode {options.think!r}", hint=f"choose one of: {', '.join(THINK_MODES)}")
     module = get_format(options.format)
+    out = options.out
+    target = OutputDir(out, MANIFEST)  # --out that is a file: refused before anything is read or written
     records = select_records(store, options.selection)
     splits = make_splits(store, records, test_fraction=options.test_fraction, seed=options.seed)
-    out = options.out
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    run_id = store.create_run("export", config=options.model_dump(mode="json"))
-    ctx = ExportContext(store=store, out_dir=out, think=options.think, tool_markup=options.tool_markup)
-    files: list[Path] = []
-    try:
+    summary = split_summary(splits)
+    with target.staging() as tmp:
+        ctx = ExportContext(store=store, out_dir=tmp, think=options.think, tool_markup=options.tool_markup)
+        written: list[Path] = []
         for name, recs in splits.items():
             if recs:
-                files.extend(module.write(ctx, name, recs))
-    except BaseException:
-        store.set_run_status(run_id, "failed")
-        raise
-    _remove_stale_splits(out, written={p.name for p in files})
-    summary = split_summary(splits)
-    manifest = {"format": options.format, "run_id": run_id, "seed": options.seed,
-                "test_fraction": options.test_fraction, "think": options.think, "splits": summary,
-                "files": [str(p.relative_to(out)) for p in files if p.is_relative_to(out)]}
-    (out / "export.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    record_export(store, run_id=run_id, kind="export", fmt=options.format, target=str(out), splits=splits,
-                  seed=options.seed, test_fraction=options.test_fraction)
-    store.set_run_status(run_id, "done")
+                written.extend(module.write(ctx, name, recs))
+        target.check(tmp, written)  # a clash with a user's file fails here, before the store is written
+        with store.run("export", config=options.model_dump(mode="json")) as run_id:
+            manifest = {"format": options.format, "run_id": run_id, "seed": options.seed,
+                        "test_fraction": options.test_fraction, "think": options.think, "splits": summary}
+            files = target.commit(tmp, written, manifest)
+            record_export(store, run_id=run_id, kind="export", fmt=options.format, target=str(out), splits=splits,
+                          seed=options.seed, test_fraction=options.test_fraction)
     log.info("exported %d records as %s to %s", len(records), options.format, out)
     return ExportResult(format=options.format, out=out, run_id=run_id, files=files, splits=summary)

@@ -31,7 +31,8 @@ class PushOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     repo_id: str | None = None
-    private: bool = False
+    private: bool = True                       # a new Hub repo is private unless --public
+    force: bool = False                        # stage into a folder holding files toolforge did not write
     revision: str | None = None
     dry_run: bool = False
     stage_dir: Path | None = None
@@ -91,7 +92,7 @@ def push_dataset(db: str | Path, options: PushOptions) -> PushResult:
     target = options.to or options.repo_id or "staging"
     stage_dir = options.stage_dir or Path(tempfile.mkdtemp(prefix="toolforge-stage-"))
     temporary = options.stage_dir is None
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:  # a mistyped --db is "no store at PATH", never a new store
         records = select_records(store, options.selection)
         splits = make_splits(store, records, test_fraction=options.test_fraction, seed=options.seed)
         audio = audio_by_record(store, [r.id for r in records if r.id])
@@ -100,17 +101,18 @@ def push_dataset(db: str | Path, options: PushOptions) -> PushResult:
                           test_fraction=options.test_fraction, seed=options.seed, think=options.think,
                           selection=options.selection)
         stage_dir.mkdir(parents=True, exist_ok=True)
-        staged = stage_dataset(store, splits, stage_dir, card_text=card, think=options.think)
+        staged = stage_dataset(store, splits, stage_dir, card_text=card, think=options.think, force=options.force)
+    files = [p.relative_to(stage_dir).as_posix() for p in staged.files]  # the allow-list: exactly what was staged
     result = PushResult(stage_dir=stage_dir, rows=staged.rows)
     if options.dry_run:
         _remember(db, "stage", str(stage_dir), splits, options, result)
         return result
     try:
         if options.to:
-            pub = publish_s3(stage_dir, options.to)
+            pub = publish_s3(stage_dir, options.to, files=files)
         else:
             assert options.repo_id is not None and token is not None
-            pub = publish_hub(stage_dir, options.repo_id, token=token, private=options.private,
+            pub = publish_hub(stage_dir, options.repo_id, token=token, files=files, private=options.private,
                               revision=options.revision, commit_message=options.commit_message)
     finally:
         if temporary:
@@ -124,7 +126,7 @@ def _remember(db: str | Path, kind: str, target: str, splits: dict, options: Pus
     from toolforge.export import record_export
     from toolforge.store import open_store
 
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:
         cfg = options.model_dump(mode="json", exclude={"selection"})
         run_id = store.create_run(kind, config=cfg)
         record_export(store, run_id=run_id, kind=kind, fmt="hub", target=target, splits=splits,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,9 +71,10 @@ def _hub_error(exc: BaseException, token: str | None, what: str) -> ExternalServ
                                 hint="check the repo id, your token's write access, and HF_ENDPOINT if you set it")
 
 
-def publish_hub(stage_dir: Path, repo_id: str, *, token: str, private: bool = False, revision: str | None = None,
-                commit_message: str = "Upload dataset with toolforge") -> Published:
-    """Create the dataset repo (and branch) if needed, then commit the staged folder in one commit.
+def publish_hub(stage_dir: Path, repo_id: str, *, token: str, files: Sequence[str], private: bool = True,
+                revision: str | None = None, commit_message: str = "Upload dataset with toolforge") -> Published:
+    """Create the dataset repo (private unless told otherwise) and branch if needed, then commit
+    exactly ``files`` (the staging's allow-list, relative to ``stage_dir``) in one commit.
 
     Earlier ``data/`` shards that the new staging does not have are deleted in the
     same commit, so a re-push replaces the data; an interrupted push leaves the
@@ -88,7 +90,7 @@ def publish_hub(stage_dir: Path, repo_id: str, *, token: str, private: bool = Fa
             api.create_branch(repo_id, branch=revision, repo_type="dataset", exist_ok=True)
         info = api.upload_folder(
             folder_path=str(stage_dir), repo_id=repo_id, repo_type="dataset", revision=revision,
-            commit_message=commit_message, delete_patterns=["data/**"],
+            commit_message=commit_message, delete_patterns=["data/**"], allow_patterns=_allow(files),
         )
     except HfHubHTTPError as exc:
         raise _hub_error(exc, token, f"the Hub refused the push to {repo_id}") from None
@@ -98,8 +100,17 @@ def publish_hub(stage_dir: Path, repo_id: str, *, token: str, private: bool = Fa
     return Published(url=url, commit_oid=getattr(info, "oid", None))
 
 
-def publish_s3(stage_dir: Path, url: str, *, storage_options: dict[str, Any] | None = None) -> Published:
-    """Copy the staged folder to ``s3://bucket/prefix`` through fsspec (s3fs).
+def _allow(files: Sequence[str]) -> list[str]:
+    """Exact relative paths as upload patterns (fnmatch): glob characters in a name are escaped."""
+    if not files:
+        raise UsageError("nothing staged to publish")
+    return [re.sub(r"([*?\[])", r"[\1]", f) for f in files]
+
+
+def publish_s3(stage_dir: Path, url: str, *, files: Sequence[str],
+               storage_options: dict[str, Any] | None = None) -> Published:
+    """Copy exactly ``files`` (the staging's allow-list) of the staged folder to ``s3://bucket/prefix``
+    through fsspec (s3fs).
 
     Shards go first and the card last; ``data/`` objects of an earlier push that
     the new staging does not have are removed afterwards. The endpoint and
@@ -119,12 +130,10 @@ def publish_s3(stage_dir: Path, url: str, *, storage_options: dict[str, Any] | N
         if not fs.exists(bucket):
             raise ExternalServiceError(f"S3 bucket {bucket!r} does not exist or is not reachable",
                                        hint="create it first, and check AWS_ENDPOINT_URL and your credentials")
-        files = sorted(p for p in stage_dir.rglob("*") if p.is_file())
-        files.sort(key=lambda p: p.name == "README.md")  # the card last
+        ordered = sorted(files, key=lambda rel: (rel == "README.md", rel))  # the card last
         written = set()
-        for p in files:
-            rel = p.relative_to(stage_dir).as_posix()
-            fs.put_file(str(p), f"{root}/{rel}")
+        for rel in ordered:
+            fs.put_file(str(stage_dir / rel), f"{root}/{rel}")
             written.add(f"{root}/{rel}")
         old = fs.find(f"{root}/data") if fs.exists(f"{root}/data") else []
         for key in old:

@@ -2,6 +2,7 @@
 
 Layout (what ``datasets.load_dataset(DIR)`` and the Hub viewer read)::
 
+    .toolforge-stage.json                  the manifest: the files toolforge wrote (never uploaded)
     README.md                              the dataset card (YAML metadata + body)
     data/train-00000-of-00001.parquet      one or more shards per split
     data/test-00000-of-00001.parquet
@@ -19,7 +20,6 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+STAGE_MANIFEST = ".toolforge-stage.json"  # what a staging wrote: the only files a push uploads
 SHARD_BYTES = 256 * 1024 * 1024  # start a new shard past this (estimated) size
 
 
@@ -116,24 +117,48 @@ def _write_shards(rows: list[dict[str, Any]], split: str, data_dir: Path, with_a
 
 
 def stage_dataset(store: Store, splits: dict[str, list[Record]], stage_dir: Path, *, card_text: str | None = None,
-                  think: str = "field") -> StagedDataset:
-    """Write ``splits`` as Parquet shards under ``stage_dir/data`` (replacing any earlier staging)."""
-    data_dir = stage_dir / "data"
-    if data_dir.exists():
-        shutil.rmtree(data_dir)
-    data_dir.mkdir(parents=True)
+                  think: str = "field", force: bool = False) -> StagedDataset:
+    """Write ``splits`` as Parquet shards under ``stage_dir/data`` plus the card, and list them in
+    the folder's manifest (:data:`STAGE_MANIFEST`): publishing uploads exactly those files.
+
+    A folder holding files toolforge did not write is refused unless ``force`` (then they are
+    kept, never uploaded, and replaced only where a staged file takes their path). Files of an
+    earlier staging that this one does not write again are removed; nothing else is.
+    """
+    from toolforge.export.manifest import OutputDir
+
+    target = OutputDir(stage_dir, STAGE_MANIFEST, what="--stage-dir")
+    target.refuse_foreign(force=force, hint="choose an empty or new folder, or pass --force to stage there anyway "
+                                            "(only the staged files are published)")
     ids = [r.id for recs in splits.values() for r in recs if r.id]
     audio = audio_by_record(store, ids)
     with_audio = bool(audio)
     staged = StagedDataset(path=stage_dir, has_audio=with_audio)
-    for split, recs in splits.items():
-        if not recs:
-            continue
-        rows = [_row(r, audio.get(r.id or ""), with_audio, think) for r in recs]
-        staged.files.extend(_write_shards(rows, split, data_dir, with_audio))
-        staged.rows[split] = len(rows)
-    if card_text is not None:
-        (stage_dir / "README.md").write_text(card_text, encoding="utf-8")
-        staged.files.append(stage_dir / "README.md")
+    written: list[Path] = []
+    with target.staging() as tmp:
+        data_dir = tmp / "data"
+        data_dir.mkdir()
+        for split, recs in splits.items():
+            if not recs:
+                continue
+            rows = [_row(r, audio.get(r.id or ""), with_audio, think) for r in recs]
+            written.extend(_write_shards(rows, split, data_dir, with_audio))
+            staged.rows[split] = len(rows)
+        if card_text is not None:
+            (tmp / "README.md").write_text(card_text, encoding="utf-8")
+            written.append(tmp / "README.md")
+        staged.files = target.commit(tmp, written, {"kind": "stage", "rows": staged.rows}, overwrite_foreign=force)
     log.info("staged %s in %s", staged.rows, stage_dir)
     return staged
+
+
+def staged_files(stage_dir: Path) -> list[str]:
+    """The files a staging wrote into ``stage_dir`` (relative POSIX paths, from its manifest): the
+    allow-list of what may be published. A folder without a manifest has nothing to publish."""
+    from toolforge.export.manifest import OutputDir
+
+    target = OutputDir(stage_dir, STAGE_MANIFEST, what="--stage-dir")
+    files = sorted(f for f in target.owned() if (stage_dir / f).is_file() and not (stage_dir / f).is_symlink())
+    if not files:
+        raise InputError(f"{stage_dir} holds no staged dataset (no {STAGE_MANIFEST} listing its files)")
+    return files

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import pkgutil
+import struct
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,8 +23,11 @@ import duckdb
 
 from toolforge.errors import StoreError
 from toolforge.record import Record
+from toolforge.redact import redact
 from toolforge.store import migrations as _migrations_pkg
 from toolforge.store.bulk import insert_rows
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DB = "toolforge.duckdb"
 
@@ -42,13 +47,97 @@ def _migration_modules() -> list[tuple[str, Any]]:
     return sorted(mods, key=lambda m: m[0])
 
 
+# A DuckDB file: a 4 KiB main header ("DUCK" at byte 8), two 4 KiB database headers, then blocks.
+DUCKDB_MAGIC = b"DUCK"
+_HEADER = 4096
+_BLOCKS_START = 3 * _HEADER
+_DEFAULT_BLOCK = 262144
+# files that are data, not stores (DuckDB would open them as a view and store nothing)
+DATA_SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".tsv", ".parquet", ".txt", ".yaml", ".yml", ".gz", ".zst")
+
+
+def check_store_path(path: Path) -> str:
+    """``"new"`` for a path with no file (or an empty one), ``"duckdb"`` for an intact DuckDB file.
+
+    Anything else is refused with a :class:`StoreError` before DuckDB sees it: a folder, a data
+    file (``.jsonl``, ``.csv``, ``.parquet``: DuckDB would open it as a view, report success and
+    store nothing), a file that is not DuckDB's, and a DuckDB file shorter than its own header says
+    (truncated: an interrupted copy or download).
+    """
+    if path.is_dir():
+        raise StoreError(f"--db {path} is a folder, not a store file", hint="pass a .duckdb file or a new path")
+    hint = "a store is a toolforge .duckdb file or a new path"
+    if path.suffix.lower() in DATA_SUFFIXES:
+        hint = f"{path.name} looks like a data file: import it with `toolforge import {path}` and pass --db a .duckdb path"
+    if not path.exists():
+        if path.suffix.lower() in DATA_SUFFIXES:
+            raise StoreError(f"--db {path} names a {path.suffix} data file, not a store", hint=hint)
+        return "new"
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(_BLOCKS_START)
+    except OSError as exc:
+        raise StoreError(f"cannot read store {path}: {exc.strerror or exc}") from None
+    if size == 0 and path.suffix.lower() not in DATA_SUFFIXES:
+        return "new"
+    if head[8:12] != DUCKDB_MAGIC:
+        raise StoreError(f"{path} is not a toolforge store (not a DuckDB file)", hint=hint)
+    expected = _expected_size(head)
+    if expected is None or size < expected:
+        raise StoreError(f"store {path} is damaged: the file is truncated ({size} bytes"
+                         + (f", its header says at least {expected})" if expected else ", shorter than its header)"),
+                         hint="restore it from a copy; toolforge does not read or write a damaged store")
+    return "duckdb"
+
+
+def _expected_size(head: bytes) -> int | None:
+    """The least size a DuckDB file can have given its active database header (None: header cut)."""
+    if len(head) < _BLOCKS_START:
+        return None
+    best: tuple[int, int] | None = None  # (iteration, expected size)
+    for off in (_HEADER, 2 * _HEADER):
+        # checksum (8), iteration, meta_block, free_list, block_count, block_alloc_size (uint64 each)
+        iteration, _meta, _free, block_count, block_size = struct.unpack_from("<QqqQQ", head, off + 8)
+        if block_size == 0 or block_size > (1 << 30) or block_size % _HEADER:
+            block_size = _DEFAULT_BLOCK  # files of older DuckDB versions have no block size here
+        if block_count > (1 << 40):
+            continue
+        expected = _BLOCKS_START + block_count * block_size
+        if best is None or iteration > best[0]:
+            best = (iteration, expected)
+    return best[1] if best else None
+
+
+def _toolforge_version() -> str:
+    from toolforge import __version__
+
+    return __version__
+
+
+def _refuse_newer(path: Path, applied: dict[str, str | None], known: list[str]) -> None:
+    """Refuse to write a store holding migrations this toolforge does not have (made by a newer one)."""
+    unknown = sorted(set(applied) - set(known))
+    if not unknown:
+        return
+    versions = sorted({v for n, v in applied.items() if n in unknown and v})
+    by = f"toolforge {', '.join(versions)}" if versions else "a newer toolforge"
+    raise StoreError(
+        f"store {path} was changed by {by} (migration {', '.join(unknown[:3])}"
+        + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
+        + f"); this is toolforge {_toolforge_version()}, which knows migrations up to {known[-1] if known else 'none'}"
+        " and will not write to it",
+        hint="upgrade toolforge, or work on a copy made by this version; read-only commands (list, stats, show) still work",
+    )
+
+
 class Store:
     """A connection to one store file. Use :func:`open_store` rather than this directly."""
 
     def __init__(self, path: str | Path, *, read_only: bool = False, create: bool = True) -> None:
         self.path = Path(path)
         self.read_only = read_only
-        if not self.path.exists():
+        if check_store_path(self.path) == "new":
             if read_only or not create:
                 raise StoreError(
                     f"no store at {self.path}",
@@ -74,6 +163,9 @@ class Store:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise StoreError(f"cannot read store {self.path}: {first[:200]}",
                              hint="the file is damaged or not a toolforge store") from None
+        except BaseException:
+            self.con.close()
+            raise
 
     # -- lifecycle -----------------------------------------------------------------------
     def close(self) -> None:
@@ -98,13 +190,24 @@ class Store:
 
     # -- migrations ----------------------------------------------------------------------
     def migrate(self) -> list[str]:
+        """Apply the migrations this store lacks; refuse a store that a newer toolforge changed."""
+        known = _migration_modules()
+        done = self._applied_migrations()
+        if done is None:  # no _migrations table: a new file, or someone else's DuckDB database
+            tables = self.con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main'").fetchone()
+            if tables and tables[0]:
+                raise StoreError(f"{self.path} is a DuckDB database but not a toolforge store (no _migrations table)",
+                                 hint="pass --db a toolforge .duckdb file or a new path")
+            done = {}
+        _refuse_newer(self.path, done, [name for name, _ in known])
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, "
             "applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
         )
-        done = {r[0] for r in self.con.execute("SELECT name FROM _migrations").fetchall()}
+        self.con.execute("ALTER TABLE _migrations ADD COLUMN IF NOT EXISTS toolforge_version VARCHAR")
         applied = []
-        for name, mod in _migration_modules():
+        for name, mod in known:
             if name in done:
                 continue
             with self.transaction() as con:
@@ -112,9 +215,20 @@ class Store:
                     mod.up(con)
                 else:
                     con.execute(mod.SQL)
-                con.execute("INSERT INTO _migrations (name) VALUES (?)", [name])
+                con.execute("INSERT INTO _migrations (name, toolforge_version) VALUES (?, ?)",
+                            [name, _toolforge_version()])
             applied.append(name)
         return applied
+
+    def _applied_migrations(self) -> dict[str, str | None] | None:
+        """``{migration name: toolforge version that applied it}``, or None without a _migrations table."""
+        cols = {r[0] for r in self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' "
+            "AND table_name = '_migrations'").fetchall()}
+        if not cols:
+            return None
+        version = "toolforge_version" if "toolforge_version" in cols else "NULL"
+        return {r[0]: r[1] for r in self.con.execute(f"SELECT name, {version} FROM _migrations").fetchall()}
 
     def _check_migrated(self) -> None:
         try:
@@ -131,10 +245,12 @@ class Store:
     # -- runs ----------------------------------------------------------------------------
     def create_run(self, kind: str, *, name: str | None = None, config: dict[str, Any] | None = None,
                    run_id: str | None = None) -> str:
+        """A new run row. Its name and config are redacted first (see toolforge.redact): a teacher URL's
+        password or an api key in the options is never stored."""
         run_id = run_id or f"{kind}-{uuid.uuid4().hex[:12]}"
         self.con.execute(
             "INSERT INTO runs (id, kind, name, config) VALUES (?, ?, ?, ?)",
-            [run_id, kind, name, json.dumps(config or {})],
+            [run_id, kind, redact(name) if name else name, json.dumps(redact(config or {}), default=str)],
         )
         return run_id
 
@@ -150,6 +266,21 @@ class Store:
         self.con.execute(
             "UPDATE runs SET status = ?, updated_at = current_timestamp WHERE id = ?", [status, run_id]
         )
+
+    @contextmanager
+    def run(self, kind: str, *, name: str | None = None, config: dict[str, Any] | None = None) -> Iterator[str]:
+        """A run row for the block: ``done`` when it ends, ``failed`` when it raises (Ctrl-C included),
+        so no failed command leaves a run marked ``running``."""
+        run_id = self.create_run(kind, name=name, config=config)
+        try:
+            yield run_id
+        except BaseException:
+            try:
+                self.set_run_status(run_id, "failed")
+            except duckdb.Error:  # the connection itself failed: the original error says more
+                log.warning("could not mark run %s as failed", run_id)
+            raise
+        self.set_run_status(run_id, "done")
 
     # -- records -------------------------------------------------------------------------
     def upsert_records(self, records: Iterable[Record], *, source: str, run_id: str | None = None,
