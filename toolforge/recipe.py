@@ -42,6 +42,8 @@ class GeneratePart(BaseModel):
     catalogs: list[str] = Field(default_factory=lambda: ["smol-tools"])
     teacher: str | None = None
     teacher_options: dict[str, Any] = Field(default_factory=dict)
+    teachers: list[Any] = Field(default_factory=list, description="a fleet: endpoint specs or {spec, weight, "
+                                "concurrency, options} (toolforge.backends.fleet)")
     seed: int | None = None
     concurrency: int | None = Field(default=None, ge=1)
     max_attempts: int | None = Field(default=None, ge=1)

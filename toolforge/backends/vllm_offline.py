@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,11 +33,38 @@ class VLLMOptions(BaseModel):
 
     batch_size: int = Field(default=256, ge=1)
     batch_wait_ms: float = Field(default=20.0, ge=0)
+    # vLLM's own parallelism, passed through as engine arguments (no home-made scheduler):
     tensor_parallel_size: int = Field(default=1, ge=1)
+    pipeline_parallel_size: int = Field(default=1, ge=1)
+    data_parallel_size: int = Field(default=1, ge=1)
+    distributed_executor_backend: Literal["mp", "ray", "uni", "external_launcher"] | None = None
     gpu_memory_utilization: float = Field(default=0.9, gt=0, le=1)
     max_model_len: int | None = None
     dtype: str = "auto"
     engine_args: dict[str, Any] = Field(default_factory=dict)
+
+
+def engine_kwargs(model: str, opts: VLLMOptions) -> dict[str, Any]:
+    """The keyword arguments of ``vllm.LLM(...)`` for these options (pure; unit-tested without vLLM).
+
+    Parallelism is vLLM's own: ``tensor_parallel_size`` and ``pipeline_parallel_size``
+    split the model over GPUs, ``data_parallel_size`` runs replicas, and
+    ``distributed_executor_backend="ray"`` spreads them over a Ray cluster.
+    Settings left at their defaults are not sent, so vLLM's own defaults apply.
+    ``engine_args`` are passed as they are and win.
+    """
+    kw: dict[str, Any] = {"model": model, "tensor_parallel_size": opts.tensor_parallel_size,
+                          "gpu_memory_utilization": opts.gpu_memory_utilization, "dtype": opts.dtype}
+    if opts.pipeline_parallel_size > 1:
+        kw["pipeline_parallel_size"] = opts.pipeline_parallel_size
+    if opts.data_parallel_size > 1:
+        kw["data_parallel_size"] = opts.data_parallel_size
+    if opts.distributed_executor_backend is not None:
+        kw["distributed_executor_backend"] = opts.distributed_executor_backend
+    if opts.max_model_len:
+        kw["max_model_len"] = opts.max_model_len
+    kw.update(opts.engine_args)
+    return kw
 
 
 def sampling_kwargs(req: ChatRequest) -> dict[str, Any]:
@@ -111,12 +138,7 @@ class VLLMTeacher:
     def _default_factory(self) -> Any:
         from vllm import LLM
 
-        kw: dict[str, Any] = {"model": self.model, "tensor_parallel_size": self.opts.tensor_parallel_size,
-                              "gpu_memory_utilization": self.opts.gpu_memory_utilization, "dtype": self.opts.dtype}
-        if self.opts.max_model_len:
-            kw["max_model_len"] = self.opts.max_model_len
-        kw.update(self.opts.engine_args)
-        return LLM(**kw)
+        return LLM(**engine_kwargs(self.model, self.opts))
 
     def _ensure(self) -> Any:
         if self._llm is None:

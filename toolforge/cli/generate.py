@@ -34,8 +34,8 @@ def _options(pairs: list[str] | None) -> dict[str, Any]:
 def generate_cmd(
     scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", help="Scenario(s) to generate (default: all seven).")] = None,
     n: Annotated[Optional[int], typer.Option("--n", "-n", min=0, help="Records per scenario (with --recipe: the total).")] = None,
-    teacher: Annotated[Optional[str], typer.Option(envvar="TOOLFORGE_TEACHER", help="openai:MODEL[@URL], vllm:MODEL, llamacpp:NAME_OR_PATH or fake: (default: llamacpp:smollm2).")] = None,
-    teacher_option: Annotated[Optional[list[str]], typer.Option("--teacher-option", "-o", help="Backend option KEY=VALUE (JSON values), e.g. -o n_threads=2.")] = None,
+    teacher: Annotated[Optional[list[str]], typer.Option(envvar="TOOLFORGE_TEACHER", help="openai:MODEL[@URL], vllm:MODEL, llamacpp:NAME_OR_PATH or fake: (default: llamacpp:smollm2). Repeat for a fleet: endpoints of one teacher, least-outstanding routing.")] = None,
+    teacher_option: Annotated[Optional[list[str]], typer.Option("--teacher-option", help="Backend option KEY=VALUE (JSON values), e.g. --teacher-option n_threads=2.")] = None,
     catalog: Annotated[Optional[list[str]], typer.Option("--catalog", "-c", help="Tool catalog name or .json path (repeatable; default smol-tools).")] = None,
     recipe: Annotated[Optional[Path], typer.Option(help="Recipe YAML (datasets/*.yaml): scenario mix, catalog, teacher, seed.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed: the same seed gives the same requests.")] = None,
@@ -75,10 +75,18 @@ def generate_cmd(
             targets = {s: c for s, c in targets.items() if s in scenario}
         fields.update(catalogs=r.resolve_catalogs(), teacher=part.teacher, seed=part.seed,
                       concurrency=part.concurrency, max_attempts=part.max_attempts, temperature=part.temperature,
-                      max_tokens=part.max_tokens, teacher_options={**part.teacher_options})
+                      max_tokens=part.max_tokens, teacher_options={**part.teacher_options},
+                      teachers=getattr(part, "teachers", None) or None)
     else:
         targets = dict.fromkeys(scenario or SCENARIOS, 10 if n is None else n)
-    for key, value in (("teacher", teacher), ("seed", seed), ("concurrency", concurrency),
+    if teacher:  # one spec, or several: a fleet of endpoints of one teacher
+        fields.update(teacher=teacher[0], teachers=teacher if len(teacher) > 1 else None)
+    if fields.get("teachers"):
+        from toolforge.backends.fleet import endpoint_dicts
+
+        fields["teachers"] = endpoint_dicts(fields["teachers"])
+        fields["teacher"] = fields["teachers"][0]["spec"]
+    for key, value in (("seed", seed), ("concurrency", concurrency),
                        ("max_attempts", max_attempts), ("temperature", temperature), ("max_tokens", max_tokens),
                        ("catalogs", catalog or None)):
         if value is not None:
@@ -88,6 +96,7 @@ def generate_cmd(
     if dry_run:
         fields["teacher"] = "fake:"
         fields["teacher_options"] = {}
+        fields["teachers"] = []
     fields = {k: v for k, v in fields.items() if v is not None}
     try:
         cfg = GenerateConfig(targets=targets, **fields)

@@ -16,6 +16,8 @@ class GenerateConfig(BaseModel):
     targets: dict[str, int] = Field(description="accepted records wanted, per scenario")
     teacher: str = DEFAULT_TEACHER
     teacher_options: dict[str, Any] = Field(default_factory=dict)
+    teachers: list[dict[str, Any]] = Field(default_factory=list, description="a fleet: endpoints of one teacher "
+                                           "({spec, weight, concurrency, options}); see toolforge.backends.fleet")
     catalogs: list[str] = Field(default_factory=lambda: ["smol-tools"])
     seed: int | None = None
     concurrency: int = Field(default=8, ge=1, le=4096)

@@ -334,6 +334,10 @@ def _teacher(cfg: GenerateConfig) -> Teacher:
     from pydantic import ValidationError
 
     try:
+        if cfg.teachers:  # a fleet: several endpoints of one teacher, one run
+            from toolforge.backends.fleet import load_fleet
+
+            return load_fleet(cfg.teachers, **cfg.teacher_options)
         return load_teacher(cfg.teacher, **cfg.teacher_options)
     except ValidationError as exc:
         err = exc.errors()[0]

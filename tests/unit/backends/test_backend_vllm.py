@@ -105,3 +105,30 @@ def test_batch_size_caps_a_batch_and_errors_reach_every_waiter():
 
     assert all(isinstance(r, RuntimeError) for r in asyncio.run(go2()))
 
+
+
+def test_parallelism_options_pass_through_to_the_engine(monkeypatch):
+    import sys
+
+    import pydantic
+    import pytest
+
+    from toolforge.backends.vllm_offline import engine_kwargs, from_spec
+
+    kw = engine_kwargs("m", VLLMOptions(tensor_parallel_size=2, data_parallel_size=4, pipeline_parallel_size=2,
+                                        distributed_executor_backend="ray", engine_args={"enforce_eager": True}))
+    assert kw == {"model": "m", "tensor_parallel_size": 2, "pipeline_parallel_size": 2, "data_parallel_size": 4,
+                  "distributed_executor_backend": "ray", "gpu_memory_utilization": 0.9, "dtype": "auto",
+                  "enforce_eager": True}
+    plain = engine_kwargs("m", VLLMOptions())
+    assert "data_parallel_size" not in plain and "distributed_executor_backend" not in plain
+
+    built = []  # a stand-in vllm module: the backend's own factory builds LLM(**kwargs) from the spec's options
+    monkeypatch.setitem(sys.modules, "vllm", types.SimpleNamespace(LLM=lambda **kw: built.append(kw) or FakeLLM()))
+    t = from_spec("org/model", data_parallel_size=2, distributed_executor_backend="mp", tensor_parallel_size=2)
+    t._api = new_api()
+    asyncio.run(t.check())
+    assert built == [{"model": "org/model", "tensor_parallel_size": 2, "data_parallel_size": 2,
+                      "distributed_executor_backend": "mp", "gpu_memory_utilization": 0.9, "dtype": "auto"}]
+    with pytest.raises(pydantic.ValidationError):
+        VLLMOptions(distributed_executor_backend="slurm")

@@ -40,7 +40,14 @@ def generate_config(ctx: StageContext) -> Any:
     return GenerateConfig(targets={s: n for s, n in targets(ctx).items() if n > 0},
                           teacher=ctx.options.teacher or gen.teacher or DEFAULT_TEACHER,
                           teacher_options=dict(gen.teacher_options), catalogs=catalogs,
+                          teachers=_fleet(getattr(gen, "teachers", None)) if not ctx.options.teacher else [],
                           run_name=f"pipeline:{ctx.recipe_name}", **extra)
+
+
+def _fleet(items: Any) -> list[dict[str, Any]]:
+    from toolforge.backends.fleet import endpoint_dicts
+
+    return endpoint_dicts(items) if items else []
 
 
 def preflight(ctx: StageContext) -> None:
