@@ -42,6 +42,7 @@ from toolforge.backends.base import (
     parse_retry_after,
 )
 from toolforge.errors import BackendError, UsageError
+from toolforge.redact import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,8 @@ class OpenAITeacher:
 
     def __init__(self, opts: OpenAIOptions, *, explicit_url: bool) -> None:
         self.opts = opts
-        self.name = f"openai:{opts.model}" + (f"@{opts.base_url}" if explicit_url else "")
+        # the name goes into records' meta, logs and cards: never with a password or key from the URL
+        self.name = f"openai:{opts.model}" + (f"@{redact_url(opts.base_url)}" if explicit_url else "")
         self.dialect: str = opts.dialect
         key_env = opts.api_key_env or ("OPENAI_API_KEY" if not explicit_url else None)
         self._key: SecretStr | None = None
