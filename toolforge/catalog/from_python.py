@@ -9,6 +9,8 @@ array of X, ``dict[str, X]`` -> object with ``additionalProperties`` X,
 ``tuple[X, Y]`` -> array with ``prefixItems``, ``Optional[X]`` -> X with
 ``"nullable": true``, ``Union`` of simple types -> a list of types,
 ``Literal[...]`` and ``Enum`` subclasses -> ``enum``, ``Any`` -> no constraint.
+The return annotation becomes ``returns`` (the result's shape: a ``TypedDict``
+is an object with named keys), which generation uses for per-tool results.
 A ``(choices: [...])`` note at the end of an argument's description becomes an
 ``enum`` too, as in transformers. JSON-able defaults are kept as ``default``.
 """
@@ -166,7 +168,29 @@ def function_schema(func: Any) -> dict[str, Any]:
     parameters: dict[str, Any] = {"type": "object", "properties": properties}
     if required:
         parameters["required"] = required
-    return {"type": "function", "function": {"name": name, "description": description, "parameters": parameters}}
+    fn: dict[str, Any] = {"name": name, "description": description, "parameters": parameters}
+    returns = _returns_schema(hints.get("return"), f"function {name!r}, return value")
+    if returns:
+        fn["returns"] = returns
+    return {"type": "function", "function": fn}
+
+
+def _returns_schema(hint: Any, where: str) -> dict[str, Any] | None:
+    """The result schema of a return annotation (a ``TypedDict`` becomes an object with named keys)."""
+    if hint is None or hint is type(None) or hint is inspect.Parameter.empty or hint in (dict, list, tuple, Any):
+        return None  # nothing a bare container or Any says about the result's shape
+    if typing.is_typeddict(hint):
+        hints = typing.get_type_hints(hint)
+        props = {k: _type_schema(v, f"{where}, key {k!r}") for k, v in hints.items()}
+        req = sorted(getattr(hint, "__required_keys__", set(hints)))
+        out: dict[str, Any] = {"type": "object", "properties": props}
+        if req:
+            out["required"] = req
+        return out
+    try:
+        return _type_schema(hint, where) or None
+    except SchemaGenerationError:
+        return None  # a return type without a mapping: the result shape stays generic
 
 
 def load_module(path: str | Path) -> types.ModuleType:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -31,6 +31,18 @@ class GenerateConfig(BaseModel):
     flush_every: int = Field(default=256, ge=1)
     flush_seconds: float = Field(default=1.0, gt=0)
     run_name: str | None = None
+    mode: Literal["auto", "oneshot", "stepwise"] = Field(
+        default="auto", description="stepwise: request, calls, environment results, answer as separate steps; "
+                                    "oneshot: one reply per record (fast); auto: stepwise except for fake: teachers")
+    seeds: str | None = Field(default=None, description="a YAML file of persona/topic/task pools merged over the packaged ones")
+    mock: str | None = Field(default=None, description="a Python module whose functions answer tool calls (stepwise)")
+    run_safe_tools: bool = Field(default=True, description="stepwise: run calculate/get_current_datetime for real")
+
+    @property
+    def resolved_mode(self) -> str:
+        if self.mode != "auto":
+            return self.mode
+        return "oneshot" if self.teacher.startswith("fake:") else "stepwise"
 
     @field_validator("targets")
     @classmethod

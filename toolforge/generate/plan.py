@@ -1,11 +1,18 @@
 """Planning: what each generation request asks for (variety, reproducibly).
 
-A job is fully determined by ``(run seed, scenario, job index)``: it samples
-the callable tools and the distractors (offered in the record, absent from the
-schema, so the conversation cannot call them), a persona, a user style, a
-topic, a system prompt, a few-shot example, and the number of turns/calls the
-scenario allows. The same seed gives the same jobs, so a run is reproducible
-and a resumed run continues the same sequence.
+A job is fully determined by ``(run seed, scenario, job index)``. Request
+first (issue #19): a job samples the tools the request should need (its
+*callable* tools), then a task seed drawn from those tools' own pools, a
+persona, a user style and a system prompt, so that topic, persona and tools fit
+each other. Distractors are drawn from the rest of the catalog: in stepwise
+mode only after the request exists (tools the request does not need, see
+:func:`toolforge.generate.seeds.request_needs`); in one-shot mode before, and
+the reply is checked after (a request that needs a distractor is re-asked).
+
+Shapes are bounds, not exact counts: ``turns`` and ``calls`` (per turn) are
+``(lo, hi)`` ranges that the scenario allows (parallel: two or more calls in
+one turn), and the request decides within them. The same seed gives the same
+jobs, so a run is reproducible and a resumed run continues the same sequence.
 """
 
 from __future__ import annotations
@@ -21,13 +28,24 @@ from toolforge.resources import prompts_dir
 
 # scenario -> (callable tools (lo, hi), distractors (lo, hi))
 TOOL_COUNTS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
-    "single_tool": ((1, 2), (1, 3)),
-    "multi_tool_parallel": ((1, 2), (0, 2)),
+    "single_tool": ((1, 1), (1, 3)),
+    "multi_tool_parallel": ((1, 3), (0, 2)),
     "multi_tool_sequential": ((2, 3), (0, 2)),
     "no_tool_needed": ((0, 0), (1, 4)),
     "error_recovery": ((1, 1), (0, 2)),
     "reasoning_heavy": ((1, 2), (1, 2)),
     "complex_multi_step": ((3, 4), (0, 2)),
+}
+
+# scenario -> (turns (lo, hi), calls per turn (lo, hi)); the request decides within these bounds
+SHAPES: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
+    "single_tool": ((1, 1), (1, 1)),
+    "multi_tool_parallel": ((1, 1), (2, 4)),
+    "multi_tool_sequential": ((2, 3), (1, 1)),
+    "complex_multi_step": ((3, 4), (1, 2)),
+    "reasoning_heavy": ((1, 2), (1, 3)),
+    "error_recovery": ((0, 0), (0, 0)),
+    "no_tool_needed": ((0, 0), (0, 0)),
 }
 
 
@@ -39,17 +57,25 @@ class Job:
     callable: list[Tool]
     distractors: list[Tool]
     tools: list[Tool]  # offered in the record (callable + distractors, shuffled)
-    calls_per_turn: list[int] = field(default_factory=list)
+    turns: tuple[int, int] = (1, 1)
+    calls: tuple[int, int] = (1, 1)
     recovery: str | None = None  # error_recovery: retry | explain
     persona: str = ""
     style: str = ""
-    topic: str = ""
+    topic: str = ""  # the task seed, drawn from the callable tools' pools (or the general topics)
     system_prompt: str = ""
     example: int = 0
+    candidates: list[Tool] = field(default_factory=list)  # where distractors come from (stepwise: after the request)
+    n_distractors: int = 0
 
     @property
     def key(self) -> str:
         return f"{self.scenario}#{self.index}"
+
+    @property
+    def calls_per_turn(self) -> list[int]:
+        """The smallest shape within the bounds (kept for callers of the exact-count API)."""
+        return [self.calls[0]] * self.turns[0]
 
 
 @lru_cache(maxsize=1)
@@ -64,23 +90,11 @@ def job_seed(run_seed: int, scenario: str, index: int) -> int:
     return zlib.crc32(f"{run_seed}:{scenario}:{index}".encode()) & 0x7FFFFFFF
 
 
-def _shape(scenario: str, rng: random.Random, n_callable: int) -> tuple[list[int], str | None]:
-    if scenario == "single_tool":
-        return [1], None
-    if scenario == "multi_tool_parallel":
-        return [rng.randint(2, 3)], None
-    if scenario == "multi_tool_sequential":
-        return [1] * rng.randint(2, 3), None
-    if scenario == "complex_multi_step":
-        return [1] * rng.randint(3, 4), None
-    if scenario == "reasoning_heavy":
-        return [1] * rng.randint(1, 2), None
-    if scenario == "error_recovery":
-        return [], rng.choices(["retry", "explain"], weights=[3, 1])[0]
-    return [], None
+def make_job(scenario: str, index: int, run_seed: int, catalog: list[Tool], n_examples: int = 1,
+             seeds: dict[str, Any] | None = None) -> Job:
+    from toolforge.generate.seeds import load_seeds, tool_tasks
 
-
-def make_job(scenario: str, index: int, run_seed: int, catalog: list[Tool], n_examples: int = 1) -> Job:
+    seeds = seeds if seeds is not None else load_seeds()
     seed = job_seed(run_seed, scenario, index)
     rng = random.Random(seed)
     (c_lo, c_hi), (d_lo, d_hi) = TOOL_COUNTS[scenario]
@@ -93,17 +107,35 @@ def make_job(scenario: str, index: int, run_seed: int, catalog: list[Tool], n_ex
     if scenario == "no_tool_needed":
         n_dis = max(1, n_dis)
     callable_tools = pool[:n_call]
-    distractors = pool[n_call:n_call + n_dis]
+    candidates = pool[n_call:]
+    distractors = candidates[:n_dis]
     offered = callable_tools + distractors
     rng.shuffle(offered)
-    calls_per_turn, recovery = _shape(scenario, rng, n_call)
-    v = variety()
+    turns, calls = SHAPES[scenario]
+    recovery = rng.choices(["retry", "explain"], weights=[3, 1])[0] if scenario == "error_recovery" else None
+    if callable_tools:
+        tasks = [t for tool in callable_tools for t in tool_tasks(tool, seeds)]
+        topic = rng.choice(tasks)
+    else:
+        topic = rng.choice(seeds["topics"])
     return Job(
         scenario=scenario, index=index, seed=seed, callable=callable_tools, distractors=distractors, tools=offered,
-        calls_per_turn=calls_per_turn, recovery=recovery, persona=rng.choice(v["personas"]),
-        style=rng.choice(v["user_styles"]), topic=rng.choice(v["topics"]),
-        system_prompt=rng.choice(v["system_prompts"]), example=rng.randrange(max(1, n_examples)),
+        turns=turns, calls=calls, recovery=recovery, persona=rng.choice(seeds["personas"]),
+        style=rng.choice(seeds["user_styles"]), topic=topic, system_prompt=rng.choice(seeds["system_prompts"]),
+        example=rng.randrange(max(1, n_examples)), candidates=candidates, n_distractors=n_dis,
     )
+
+
+def pick_distractors(job: Job, request: str, seeds: dict[str, Any]) -> None:
+    """Stepwise: choose the distractors after the request, from the tools it does not need (in place)."""
+    from toolforge.generate.seeds import unneeded
+
+    rng = random.Random(job.seed ^ 0xD15)
+    free = unneeded(request, job.candidates, seeds)
+    job.distractors = free[:job.n_distractors]
+    offered = job.callable + job.distractors
+    rng.shuffle(offered)
+    job.tools = offered
 
 
 def job_summary(job: Job) -> dict[str, Any]:

@@ -104,7 +104,8 @@ class JobResult:
 
 class Runner:
     def __init__(self, cfg: GenerateConfig, teacher: Teacher, tools: list[Tool], *, run_id: str, seed: int,
-                 seen: set[str] | None = None, on_progress: Callable[[Progress], None] | None = None) -> None:
+                 seen: set[str] | None = None, on_progress: Callable[[Progress], None] | None = None,
+                 returns: dict[str, dict[str, Any]] | None = None, env: Any = None) -> None:
         self.cfg = cfg
         self.teacher = teacher
         self.tools = tools
@@ -117,6 +118,17 @@ class Runner:
         self._tool_dicts: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         self._n_examples = {s: len(examples(s)) for s in cfg.targets}
         self._sha = prompts_sha()
+        from toolforge.generate.seeds import load_seeds
+
+        self.seeds = load_seeds(cfg.seeds)
+        self.returns = returns or {}
+        self.stepwise: Any = None
+        if cfg.resolved_mode == "stepwise":
+            from toolforge.environment import Environment
+            from toolforge.generate.stepwise import StepwiseGenerator
+
+            env = env or Environment(tools, returns=self.returns, simulator=teacher, run_safe=cfg.run_safe_tools)
+            self.stepwise = StepwiseGenerator(self, env, self.seeds, self.returns)
 
     # -- one job ----------------------------------------------------------------------------
     def tool_dicts(self, job: Job) -> list[dict[str, Any]]:
@@ -127,11 +139,11 @@ class Runner:
         return hit
 
     def schema_for(self, job: Job) -> dict[str, Any]:
-        key = (job.scenario, tuple(t.function.name for t in job.callable), tuple(job.calls_per_turn), job.recovery)
+        key = (job.scenario, tuple(t.function.name for t in job.callable), job.turns, job.calls, job.recovery)
         s = self._schemas.get(key)
         if s is None:
-            s = self._schemas[key] = plan_schema(job.scenario, job.callable, calls_per_turn=job.calls_per_turn,
-                                                 recovery=job.recovery)
+            s = self._schemas[key] = plan_schema(job.scenario, job.callable, turns=job.turns, calls=job.calls,
+                                                 recovery=job.recovery, returns=self.returns)
         return s
 
     async def _ask(self, req: ChatRequest, job: Job, attempt: int, out: list[Attempt]) -> Any:
@@ -155,8 +167,10 @@ class Runner:
     async def run_job(self, job: Job) -> JobResult:
         from toolforge.validate import errors_only, validate_record
 
+        if self.stepwise is not None:
+            return await self.stepwise.run_job(job)  # type: ignore[no-any-return]
         cfg = self.cfg
-        messages = render_messages(job)
+        messages = render_messages(job, returns=self.returns)
         schema = self.schema_for(job)
         out: list[Attempt] = []
         last_reason = "no_reply"
@@ -177,6 +191,8 @@ class Runner:
             rec: Record | None = None
             messages_out: list[dict[str, Any]] | None = None
             if not issues:
+                issues = oneshot_checks(plan, job, self.seeds)
+            if not issues:
                 messages_out, issues = plan_messages(plan, job)
             if messages_out is not None and not issues:
                 # validate the plain form (no model round trip), then build the record once
@@ -184,7 +200,7 @@ class Runner:
                                                       "messages": messages_out}))
             if messages_out is not None and not issues:
                 meta = {"teacher": self.teacher.name, "run_id": self.run_id, "prompt_sha": self._sha,
-                        "attempt": attempt, **job_summary(job)}
+                        "attempt": attempt, "mode": "oneshot", **job_summary(job)}
                 rec, issues = record_from_messages(messages_out, job, meta)
             if rec is not None and not issues:
                 key = normalise_request(rec.first_user_text)
@@ -274,7 +290,7 @@ class Runner:
                         break
                     s = wanting[turn % len(wanting)]
                     turn += 1
-                    job = make_job(s, next_job[s], self.seed, self.tools, self._n_examples[s])
+                    job = make_job(s, next_job[s], self.seed, self.tools, self._n_examples[s], self.seeds)
                     next_job[s] += 1
                     inflight[s] += 1
                     tasks[asyncio.ensure_future(self.run_job(job))] = s
@@ -318,6 +334,23 @@ class Runner:
                 await asyncio.gather(*tasks, return_exceptions=True)
             flush()  # waits for a write in flight, then writes the rest
             pool.shutdown(wait=True)
+
+
+def oneshot_checks(plan: Any, job: Job, seeds: dict[str, Any]) -> list[PlanIssue]:
+    """Checks of a one-shot plan that the grammar cannot make: control characters, and a request
+    that needs a distractor (distractors are drawn before the request in this mode, so check after)."""
+    from toolforge.generate.harden import has_control_chars
+    from toolforge.generate.seeds import request_needs
+
+    if has_control_chars(plan):
+        return [PlanIssue("control_char", "$", "the reply holds control characters: write plain text")]
+    user = plan.get("user") if isinstance(plan, dict) else None
+    if isinstance(user, str):
+        needed = [t.function.name for t in job.distractors if request_needs(user, t, seeds)]
+        if needed:
+            return [PlanIssue("distractor_needed", "user", f"the request needs {', '.join(needed)}, which is offered "
+                              "only as a distractor here: write a request that the callable tools serve")]
+    return []
 
 
 # -- entry point -------------------------------------------------------------------------------
@@ -373,6 +406,13 @@ def generate(db: str | Path, cfg: GenerateConfig, *, resume: str | None = None,
     db = Path(db)
     cfg, run_id = _resolve_run(db, cfg, resume)
     tools = _load_tools(cfg.catalogs)
+    from toolforge.generate.seeds import load_seeds
+
+    load_seeds(cfg.seeds)  # a bad seed file or mock module is an error before anything is stored
+    if cfg.mock:
+        from toolforge.environment import load_mock
+
+        load_mock(cfg.mock)
     teacher = teacher or _teacher(cfg)
     return asyncio.run(_generate(db, cfg, run_id, tools, teacher, on_progress))
 
@@ -399,7 +439,16 @@ async def _generate(db: Path, cfg: GenerateConfig, run_id: str | None, tools: li
             committed = run_counts(store, run_id)
             before = sum(committed.values())
             seen = {normalise_request(t) for t in run_user_texts(store, run_id)}
-            runner = Runner(cfg, teacher, tools, run_id=run_id, seed=seed, seen=seen, on_progress=on_progress)
+            from toolforge.catalog import load_returns
+
+            env = None
+            if cfg.resolved_mode == "stepwise":
+                from toolforge.environment import Environment, load_mock
+
+                env = Environment(tools, returns=load_returns(list(cfg.catalogs)), simulator=teacher,
+                                  mock=load_mock(cfg.mock) if cfg.mock else None, run_safe=cfg.run_safe_tools)
+            runner = Runner(cfg, teacher, tools, run_id=run_id, seed=seed, seen=seen, on_progress=on_progress,
+                            returns=load_returns(list(cfg.catalogs)), env=env)
             progress = Progress(target=cfg.total, accepted=min(before, cfg.total), run_id=run_id)
             if on_progress is not None:
                 on_progress(progress)
@@ -412,6 +461,8 @@ async def _generate(db: Path, cfg: GenerateConfig, run_id: str | None, tools: li
                 status = "interrupted"
                 raise
             finally:
+                if runner.stepwise is not None:
+                    runner.stepwise.env.close()
                 store.set_run_status(run_id, status)
                 from toolforge.generate.storage import failure_counts
 

@@ -1,19 +1,28 @@
-"""The JSON Schema a teacher answers in, derived from the tool subset and the scenario.
+"""The JSON Schemas a teacher answers in, derived from the tool subset and the scenario.
 
-The teacher writes a compact *plan*, which :mod:`toolforge.generate.parse`
-turns into a record::
+One-shot mode: the teacher writes a compact *plan*, which
+:mod:`toolforge.generate.parse` turns into a record::
 
     {"user": "...", "reasoning": "...",                 # reasoning: reasoning_heavy, complex_multi_step
      "turns": [[{"name": ..., "arguments": {...}, "result": {...}}, ...], ...],
      "failed": {...call with an error result...}, "retry": {...},   # error_recovery
      "answer": "..."}
 
+Stepwise mode (:mod:`toolforge.generate.stepwise`) asks for one part at a time:
+:func:`request_schema`, :func:`calls_schema`, :func:`result_schema` (the tool
+simulator) and :func:`answer_schema`.
+
 - Tool names are an enum: each call is ``anyOf`` one branch per callable tool,
   ``name`` a ``const`` and ``arguments`` that tool's own parameter schema.
   Distractor tools are offered in the record but absent from the schema.
-- Call counts fit the scenario and the sampled number of turns (``minItems`` =
-  ``maxItems``).
-- Strings and arrays are bounded so that small models cannot loop forever.
+- Call counts are *bounds* from the scenario (:data:`toolforge.generate.plan.SHAPES`):
+  parallel is ``minItems: 2`` (two or more), never an exact count, so the
+  request decides how many calls it needs.
+- Results have named keys: a tool's ``returns`` schema where the catalog gives
+  one, else :data:`GENERIC_RESULT`; never free keys.
+- Every schema is hardened (:mod:`toolforge.generate.harden`): no control
+  characters, every string bounded. Answers are long enough to be whole
+  (:data:`ANSWER_MAX`), and the answer prompt asks for whole sentences.
 - Parameter schemas are *tightened* for the teacher (:func:`shape_params`):
   unanchored patterns anchored, ``uri``/``email`` formats as patterns, small
   integer ranges as enums. The tightened schema only ever accepts a subset of
@@ -31,9 +40,10 @@ from typing import Any
 
 from toolforge.record import Tool
 
-USER_MAX = 200
-ANSWER_MAX = 240
+USER_MAX = 400
+ANSWER_MAX = 1200
 STRING_MAX = 120
+RESULT_STRING_MAX = 200
 ARRAY_MAX = 5
 REASONING_MIN = 160  # the validators want >= 120 characters for reasoning_heavy
 REASONING_MAX = 600
@@ -43,8 +53,19 @@ URL_PATTERN = r"^https://[a-z0-9]{2,16}\.(com|org|net|io)(/[a-z0-9_-]{1,16}){0,3
 EMAIL_PATTERN = r"^[a-z]{2,12}(\.[a-z]{2,12})?@[a-z]{2,12}\.(com|org|net)$"
 SAFE_TAIL = "[A-Za-z0-9_./-]{0,40}"
 
-RESULT_VALUE = {"anyOf": [{"type": "string", "maxLength": 60}, {"type": "number"}, {"type": "boolean"}]}
-OK_RESULT: dict[str, Any] = {"type": "object", "additionalProperties": RESULT_VALUE}
+#: a result's shape when the catalog gives none: named keys only (never free keys)
+GENERIC_RESULT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "status": {"enum": ["ok"]},
+        "summary": {"type": "string", "minLength": 2, "maxLength": RESULT_STRING_MAX},
+        "value": {"anyOf": [{"type": "string", "maxLength": 80}, {"type": "number"}]},
+        "items": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 80}, "maxItems": 5},
+    },
+    "required": ["status", "summary"],
+    "additionalProperties": False,
+}
+OK_RESULT = GENERIC_RESULT  # the name earlier callers import
 ERROR_RESULT: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -125,41 +146,56 @@ def shape_params(schema: Any) -> Any:
     return s
 
 
-def call_schema(tool: Tool, result: dict[str, Any]) -> dict[str, Any]:
+def result_shape(tool: Tool, returns: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The named result shape of a tool: its catalog ``returns`` schema (hardened), else :data:`GENERIC_RESULT`."""
+    from toolforge.generate.harden import harden_schema
+
+    shape = (returns or {}).get(tool.function.name)
+    if not isinstance(shape, dict) or shape.get("type") not in (None, "object"):
+        return GENERIC_RESULT
+    return harden_schema(shape, string_max=RESULT_STRING_MAX)  # type: ignore[no-any-return]
+
+
+def call_schema(tool: Tool, result: dict[str, Any] | None, returns: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     params = tool.function.parameters or {"type": "object", "properties": {}}
-    return {
-        "type": "object",
-        "properties": {
-            "name": {"const": tool.function.name},
-            "arguments": shape_params(params),
-            "result": result,
-        },
-        "required": ["name", "arguments", "result"],
-        "additionalProperties": False,
-    }
+    props: dict[str, Any] = {"name": {"const": tool.function.name}, "arguments": shape_params(params)}
+    if result is not None:
+        props["result"] = result if result is not GENERIC_RESULT else result_shape(tool, returns)
+    return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
 
 
-def any_call(tools: list[Tool], result: dict[str, Any]) -> dict[str, Any]:
-    branches = [call_schema(t, result) for t in tools]
+def any_call(tools: list[Tool], result: dict[str, Any] | None,
+             returns: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    branches = [call_schema(t, result, returns) for t in tools]
     return branches[0] if len(branches) == 1 else {"anyOf": branches}
 
 
-def _turns(tools: list[Tool], calls_per_turn: list[int]) -> dict[str, Any]:
-    """Turns as a tuple of arrays: turn i has exactly calls_per_turn[i] calls."""
-    call = any_call(tools, OK_RESULT)
-    turn_schemas = [{"type": "array", "items": call, "minItems": k, "maxItems": k} for k in calls_per_turn]
-    if len(set(calls_per_turn)) == 1:
-        return {"type": "array", "items": turn_schemas[0], "minItems": len(turn_schemas),
-                "maxItems": len(turn_schemas)}
-    return {"type": "array", "prefixItems": turn_schemas, "items": False,
-            "minItems": len(turn_schemas), "maxItems": len(turn_schemas)}
+def _turns(tools: list[Tool], turns: tuple[int, int], calls: tuple[int, int],
+           returns: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
+    """Turns within the scenario's bounds: ``turns`` turns of ``calls`` calls each (ranges, not exact)."""
+    call = any_call(tools, GENERIC_RESULT, returns)
+    turn = {"type": "array", "items": call, "minItems": calls[0], "maxItems": calls[1]}
+    return {"type": "array", "items": turn, "minItems": turns[0], "maxItems": turns[1]}
+
+
+def _bounds(scenario: str, calls_per_turn: list[int] | None) -> tuple[tuple[int, int], tuple[int, int]]:
+    from toolforge.generate.plan import SHAPES
+
+    if calls_per_turn:  # the exact-count form of earlier callers: read as lower bounds
+        (t_lo, t_hi), (c_lo, c_hi) = SHAPES.get(scenario, ((1, 1), (1, 1)))
+        return (len(calls_per_turn), max(len(calls_per_turn), t_hi)), (min(calls_per_turn), max(max(calls_per_turn), c_hi))
+    return SHAPES.get(scenario, ((1, 1), (1, 1)))
 
 
 def plan_schema(scenario: str, callable_tools: list[Tool], *, calls_per_turn: list[int] | None = None,
-                recovery: str | None = None) -> dict[str, Any]:
-    """The response schema for one request (see the module doc for the plan shape)."""
+                recovery: str | None = None, turns: tuple[int, int] | None = None,
+                calls: tuple[int, int] | None = None,
+                returns: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The one-shot response schema for one request (see the module doc for the plan shape)."""
+    from toolforge.generate.harden import harden_schema
+
     user = {"type": "string", "minLength": 10, "maxLength": USER_MAX}
-    answer = {"type": "string", "minLength": 2, "maxLength": ANSWER_MAX}
+    answer = {"type": "string", "minLength": 20, "maxLength": ANSWER_MAX}
     props: dict[str, Any] = {"user": user}
     if scenario == "reasoning_heavy":
         props["reasoning"] = {"type": "string", "minLength": REASONING_MIN, "maxLength": REASONING_MAX}
@@ -169,10 +205,51 @@ def plan_schema(scenario: str, callable_tools: list[Tool], *, calls_per_turn: li
         target = callable_tools[:1]
         props["failed"] = any_call(target, ERROR_RESULT)
         if recovery == "retry":
-            props["retry"] = any_call(target, OK_RESULT)
+            props["retry"] = any_call(target, GENERIC_RESULT, returns)
     elif scenario != "no_tool_needed":
-        props["turns"] = _turns(callable_tools, calls_per_turn or [1])
+        t_b, c_b = _bounds(scenario, calls_per_turn)
+        props["turns"] = _turns(callable_tools, turns or t_b, calls or c_b, returns)
     props["answer"] = answer
+    schema = {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
+    return harden_schema(schema)  # type: ignore[no-any-return]
+
+
+# -- stepwise ---------------------------------------------------------------------------------------
+def request_schema() -> dict[str, Any]:
+    return {"type": "object", "properties": {"user": {"type": "string", "minLength": 10, "maxLength": USER_MAX}},
+            "required": ["user"], "additionalProperties": False}
+
+
+def calls_schema(tools: list[Tool], calls: tuple[int, int], *, reasoning: tuple[int, int] | None = None,
+                 allow_done: bool = False) -> dict[str, Any]:
+    """One assistant turn: ``{"reasoning"?, "calls": [...]}``; with ``allow_done`` the turn may be
+    ``{"done": true}`` instead (the request needs no more calls)."""
+    from toolforge.generate.harden import harden_schema
+
+    props: dict[str, Any] = {}
+    if reasoning is not None:
+        props["reasoning"] = {"type": "string", "minLength": reasoning[0], "maxLength": reasoning[1]}
+    props["calls"] = {"type": "array", "items": any_call(tools, None), "minItems": calls[0], "maxItems": calls[1]}
+    turn = {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
+    if allow_done:
+        done = {"type": "object", "properties": {"done": {"const": True}}, "required": ["done"],
+                "additionalProperties": False}
+        return harden_schema({"anyOf": [turn, done]})  # type: ignore[no-any-return]
+    return harden_schema(turn)  # type: ignore[no-any-return]
+
+
+def result_schema(tool: Tool, returns: dict[str, dict[str, Any]] | None = None, *, error: bool = False) -> dict[str, Any]:
+    """What the tool simulator answers for one call: the tool's named result shape, or an error."""
+    if error:
+        return ERROR_RESULT
+    return result_shape(tool, returns)
+
+
+def answer_schema(*, reasoning: tuple[int, int] | None = None) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    if reasoning is not None:
+        props["reasoning"] = {"type": "string", "minLength": reasoning[0], "maxLength": reasoning[1]}
+    props["answer"] = {"type": "string", "minLength": 20, "maxLength": ANSWER_MAX}
     return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
 
 

@@ -36,6 +36,8 @@ CODES: dict[str, str] = {
     "exec_error": "running a safe tool with the record's arguments failed",
     "judge_reject": "the LLM judge found the calls or the answer do not fit the request",
     "judge_error": "the LLM judge could not give a verdict",
+    "copied_example": "the user request or answer copies one of toolforge's own few-shot examples",
+    "prompt_leak": "the user request holds generation prompt text (a persona line, a scenario name, instructions)",
 }
 
 ARG_CODES = frozenset(

@@ -17,6 +17,7 @@ from typing import Any
 from toolforge.canonical import canonical_json
 from toolforge.validate.arguments import CompiledTool, compile_tool
 from toolforge.validate.issues import Issue
+from toolforge.validate.provenance import check_provenance
 
 ROLES = ("system", "user", "assistant", "tool")
 _THINK_OK = re.compile(r"\s*<think>(?:(?!</?think>).)*</think>(?:(?!</?think>).)*\Z", re.S)
@@ -156,6 +157,7 @@ class RecordValidator:
             from toolforge.validate.scenario import check_scenario as _check
 
             issues.extend(_check(data.get("scenario"), shape))
+        issues.extend(check_provenance(data))  # copied_example / prompt_leak (toolforge.validate.provenance)
         return issues, shape
 
     def _walk(self, messages: list[Any], by_name: dict[str, CompiledTool], issues: list[Issue], shape: Shape) -> None:

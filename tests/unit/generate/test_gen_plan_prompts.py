@@ -42,13 +42,21 @@ def test_distractors_are_offered_but_not_callable(tools):
 
 def test_prompt_names_scenario_tools_distractors_and_seeds(tools):
     j = make_job("multi_tool_sequential", 2, 5, tools, n_examples=len(examples("multi_tool_sequential")))
-    system, user = render_messages(j)
+    from toolforge.catalog import load_returns
+
+    system, user = render_messages(j, returns=load_returns(["smol-tools"]))
     assert system["role"] == "system" and user["role"] == "user"
-    assert "multi_tool_sequential" in user["content"] and j.persona in user["content"]
+    # the scenario's name stays out of the prompt (a teacher copies it into the request: prompt_leak)
+    assert "multi_tool_sequential" not in user["content"] and j.persona in user["content"]
+    assert j.topic in user["content"]
     for t in j.tools:
         assert t.name in user["content"]
+        for p in (t.function.parameters.get("properties") or {}).values():  # descriptions, not only names/types
+            if p.get("description"):
+                assert p["description"] in user["content"]
     if j.distractors:
-        assert "must not call" in user["content"]
+        assert "must not be needed by the request" in user["content"]
+    assert "returns: {" in user["content"]  # the catalog's result shapes are shown when given
     assert "{{" not in user["content"]
 
 

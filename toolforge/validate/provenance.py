@@ -1,0 +1,160 @@
+"""Provenance checks: records that copy toolforge's own few-shot examples or prompt text.
+
+Two issue codes (both errors):
+
+- ``copied_example``: the user request or the final answer is a verbatim or
+  near copy of one of the project's few-shot examples (``prompts/*/examples.json``):
+  the same words (Jaccard of word sets >= :data:`NEAR`, for texts of at least
+  four words), or a run of :data:`SHINGLE` words in common;
+- ``prompt_leak``: the user request holds prompt text: a persona line of the
+  seed pools making up most of it, a run of :data:`SHINGLE` words of a prompt
+  template, or a scenario's name ("multi_tool_parallel", "complex multi-step").
+
+A record with its own request passes, even on the same topic as an example.
+The index is built once per prompts folder. ``generate`` refuses such records
+(and re-asks); ``validate`` flags them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from toolforge.validate.issues import Issue
+
+NEAR = 0.75
+SHINGLE = 7
+PERSONA_SHARE = 0.5
+_WORD = re.compile(r"[0-9a-z]+")
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+SPACED_SCENARIOS = ("complex multi step", "multi tool parallel", "multi tool sequential", "no tool needed",
+                    "reasoning heavy", "single tool call scenario")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _shingles(tokens: list[str], n: int = SHINGLE) -> set[tuple[str, ...]]:
+    return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
+
+
+class _Index:
+    def __init__(self, root: Path) -> None:
+        import yaml
+
+        from toolforge.record import SCENARIOS
+
+        self.examples: list[tuple[str, list[str]]] = []  # (where, words)
+        for path in sorted(root.glob("*/examples.json")):
+            try:
+                data = json.loads(path.read_text("utf-8"))
+            except (OSError, json.JSONDecodeError):
+                continue
+            for i, ex in enumerate(data if isinstance(data, list) else []):
+                for key in ("user", "answer"):
+                    if isinstance(ex, dict) and isinstance(ex.get(key), str):
+                        self.examples.append((f"{path.parent.name} example {i + 1} ({key})", words(ex[key])))
+        self.example_shingles: dict[tuple[str, ...], str] = {}
+        for where, toks in self.examples:
+            for sh in _shingles(toks):
+                self.example_shingles.setdefault(sh, where)
+        self.prompt_shingles: set[tuple[str, ...]] = set()
+        for path in sorted(root.rglob("*.j2")):
+            for segment in _JINJA.split(path.read_text("utf-8")):
+                self.prompt_shingles |= _shingles(words(segment))
+        self.personas: list[list[str]] = []
+        for name in ("seeds.yaml", "variety.yaml"):
+            p = root / "_shared" / name
+            if p.is_file():
+                data = yaml.safe_load(p.read_text("utf-8")) or {}
+                self.personas += [words(x) for x in data.get("personas") or [] if isinstance(x, str)]
+        self.scenarios = [s for s in SCENARIOS] + list(SPACED_SCENARIOS)
+
+
+@lru_cache(maxsize=4)
+def _index(root: str | None = None) -> _Index:
+    from toolforge.resources import prompts_dir
+
+    return _Index(Path(root) if root else prompts_dir())
+
+
+def _contains(hay: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return n > 0 and any(hay[i:i + n] == needle for i in range(len(hay) - n + 1))
+
+
+def copied_example(text: str, *, root: str | None = None) -> str | None:
+    """Which example ``text`` copies, or None."""
+    idx = _index(root)
+    toks = words(text)
+    if not toks:
+        return None
+    mine = set(toks)
+    for where, ex in idx.examples:
+        if len(ex) >= 4 and len(toks) >= 4:
+            theirs = set(ex)
+            if len(mine & theirs) / len(mine | theirs) >= NEAR:
+                return where
+    for sh in _shingles(toks):
+        if sh in idx.example_shingles:
+            return idx.example_shingles[sh]
+    return None
+
+
+def prompt_leak(text: str, *, root: str | None = None) -> str | None:
+    """What prompt text ``text`` holds, or None."""
+    idx = _index(root)
+    low = text.lower()
+    toks = words(text)
+    for s in idx.scenarios:
+        if ("_" in s and s in low) or ("_" not in s and _contains(toks, s.split())):
+            return f"the scenario name {s!r}"
+    for persona in idx.personas:
+        if len(persona) >= 3 and _contains(toks, persona) and len(persona) / max(1, len(toks)) >= PERSONA_SHARE:
+            return f"the persona line {' '.join(persona)!r}"
+    for sh in _shingles(toks):
+        if sh in idx.prompt_shingles:
+            return f"prompt text {' '.join(sh)!r}"
+    return None
+
+
+def _texts(data: dict[str, Any]) -> tuple[tuple[int, str] | None, tuple[int, str] | None]:
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if not isinstance(messages, list):
+        return None, None
+    user = answer = None
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict) or not isinstance(m.get("content"), str):
+            continue
+        if m.get("role") == "user" and user is None:
+            user = (i, m["content"])
+        elif m.get("role") == "assistant" and m["content"].strip() and not m.get("tool_calls"):
+            answer = (i, m["content"])
+    return user, answer
+
+
+def check_provenance(data: Any, *, root: str | None = None) -> list[Issue]:
+    """``copied_example`` / ``prompt_leak`` issues of one record (a dict)."""
+    if not isinstance(data, dict):
+        return []
+    user, answer = _texts(data)
+    issues: list[Issue] = []
+    if user is not None:
+        where = copied_example(user[1], root=root)
+        if where:
+            issues.append(Issue("copied_example", f"messages[{user[0]}].content",
+                                f"the user request copies a few-shot example ({where}): write the user's own request"))
+        leak = prompt_leak(user[1], root=root)
+        if leak:
+            issues.append(Issue("prompt_leak", f"messages[{user[0]}].content",
+                                f"the user request holds {leak}: write what the user would say, not the instructions"))
+    if answer is not None:
+        where = copied_example(answer[1], root=root)
+        if where:
+            issues.append(Issue("copied_example", f"messages[{answer[0]}].content",
+                                f"the answer copies a few-shot example ({where}): answer from this conversation's results"))
+    return issues
