@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from toolforge.errors import InputError
-from toolforge.evaluate.bfcl_match import check_calls
+from toolforge.evaluate.bfcl_match import Matching, check_calls
 from toolforge.evaluate.predictions import Resolved
 from toolforge.io.jsonl import read_jsonl
 
@@ -126,8 +126,9 @@ def load_bfcl(paths: Sequence[str | Path], *, categories: Sequence[str] | None =
     return entries
 
 
-def check_entry(entry: BfclEntry, res: Resolved) -> str | None:
-    """None when the prediction is right for this entry, else why it is wrong."""
+def check_entry(entry: BfclEntry, res: Resolved, *, matching: Matching = "greedy") -> str | None:
+    """None when the prediction is right for this entry, else why it is wrong. Parallel calls
+    are matched greedily, as official BFCL does, unless ``matching="maximum"``."""
     if entry.category in NO_CALL_CATEGORIES:
         return f"called {', '.join(c['name'] for c in res.calls)} where no call was right" if res.calls else None
     if entry.category in ANY_CALL_CATEGORIES:
@@ -137,12 +138,14 @@ def check_entry(entry: BfclEntry, res: Resolved) -> str | None:
         return f"output did not parse: {res.error}"
     if entry.category in ONE_CALL_CATEGORIES:
         return check_calls(res.calls, entry.answers, entry.docs, exactly_one=True)
-    return check_calls(res.calls, entry.answers, entry.docs)
+    return check_calls(res.calls, entry.answers, entry.docs, matching=matching)
 
 
 def score_bfcl(entries: Sequence[BfclEntry], resolved: dict[str, Resolved], *,
-               include_inconsistent: bool = False, missing: Sequence[str] = ()) -> dict[str, Any]:
-    """Per-category accuracy; ``resolved`` maps entry id to the resolved prediction."""
+               include_inconsistent: bool = False, missing: Sequence[str] = (),
+               matching: Matching = "greedy") -> dict[str, Any]:
+    """Per-category accuracy; ``resolved`` maps entry id to the resolved prediction.
+    ``matching`` pairs parallel calls with answers: ``greedy`` (official BFCL) or ``maximum``."""
     cats: dict[str, dict[str, Any]] = {}
     failures: list[dict[str, Any]] = []
     missing_set = set(missing)
@@ -153,7 +156,7 @@ def score_bfcl(entries: Sequence[BfclEntry], resolved: dict[str, Resolved], *,
             continue
         row["entries"] += 1
         row["missing"] += e.id in missing_set
-        why = check_entry(e, resolved.get(e.id) or Resolved([], attempted=False, valid=True))
+        why = check_entry(e, resolved.get(e.id) or Resolved([], attempted=False, valid=True), matching=matching)
         if why is None:
             row["correct"] += 1
         else:
@@ -171,6 +174,6 @@ def score_bfcl(entries: Sequence[BfclEntry], resolved: dict[str, Resolved], *,
         "category_mean": round(sum(accs) / len(accs), 4) if accs else None,
     }
     order = {c: i for i, c in enumerate(CATEGORIES)}
-    return {"kind": "bfcl", "overall": overall,
+    return {"kind": "bfcl", "matching": matching, "overall": overall,
             "by_category": {k: cats[k] for k in sorted(cats, key=lambda c: (order.get(c, 99), c))},
             "failures": failures}

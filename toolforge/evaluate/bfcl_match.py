@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 _STRIP = re.compile(r"[ ,./\-_*^]")
 OMIT = ""  # BFCL's marker for "this parameter may be left out"
@@ -193,27 +193,71 @@ def check_call(call: dict[str, Any], answer: dict[str, dict[str, list[Any]]],
     return None
 
 
-def match_all(preds: Sequence[Any], refs: Sequence[Any], ok: Callable[[Any, Any], bool]) -> int:
-    """Size of a maximum matching between predictions and references under ``ok`` (any order)."""
-    adj = [[j for j, r in enumerate(refs) if ok(p, r)] for p in preds]
-    owner: dict[int, int] = {}
+Matching = Literal["greedy", "maximum"]
+MATCHINGS = ("greedy", "maximum")
 
-    def augment(i: int, seen: set[int]) -> bool:
-        for j in adj[i]:
-            if j in seen:
+
+def match_all(preds: Sequence[Any], refs: Sequence[Any], ok: Callable[[Any, Any], bool]) -> int:
+    """Size of a maximum matching between predictions and references under ``ok`` (any order).
+
+    Augmenting paths are followed with an explicit stack, so a prediction with thousands of
+    calls cannot exhaust Python's recursion limit."""
+    adj = [[j for j, r in enumerate(refs) if ok(p, r)] for p in preds]
+    owner: dict[int, int] = {}  # reference index -> prediction index
+    size = 0
+    for start in range(len(preds)):
+        seen: set[int] = set()
+        # each frame: (prediction index, iterator over its candidate references); parents[] records the path
+        stack = [(start, iter(adj[start]))]
+        path: list[int] = []  # the reference chosen at each frame
+        found = False
+        while stack:
+            i, it = stack[-1]
+            j = next((x for x in it if x not in seen), None)
+            if j is None:
+                stack.pop()
+                if path:
+                    path.pop()
                 continue
             seen.add(j)
-            if j not in owner or augment(owner[j], seen):
+            path.append(j)
+            if j not in owner:
+                found = True
+                break
+            stack.append((owner[j], iter(adj[owner[j]])))
+        if found:
+            for (i, _), j in zip(stack, path, strict=True):
                 owner[j] = i
-                return True
-        return False
+            size += 1
+    return size
 
-    return sum(augment(i, set()) for i in range(len(preds)))
+
+def match_greedy(preds: Sequence[Any], refs: Sequence[Any], ok: Callable[[Any, Any], bool]) -> int:
+    """Matches found the way official BFCL's ``parallel_function_checker_no_order`` finds them:
+    each reference in order takes the first prediction not yet taken that fits it. This can
+    find fewer than :func:`match_all` (a prediction that fits two references is taken by the
+    first even when only it fits the second), so BFCL can score a parallel turn wrong where
+    a maximum matching scores it right."""
+    taken: set[int] = set()
+    for r in refs:
+        for i, p in enumerate(preds):
+            if i not in taken and ok(p, r):
+                taken.add(i)
+                break
+    return len(taken)
+
+
+def matcher(matching: Matching) -> Callable[[Sequence[Any], Sequence[Any], Callable[[Any, Any], bool]], int]:
+    if matching not in MATCHINGS:
+        raise ValueError(f"unknown matching {matching!r}: choose one of {', '.join(MATCHINGS)}")
+    return match_greedy if matching == "greedy" else match_all
 
 
 def check_calls(calls: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any]],
-                docs: dict[str, dict[str, Any]], *, exactly_one: bool = False) -> str | None:
-    """Check a predicted call set against BFCL answers (parallel calls in any order)."""
+                docs: dict[str, dict[str, Any]], *, exactly_one: bool = False,
+                matching: Matching = "greedy") -> str | None:
+    """Check a predicted call set against BFCL answers (parallel calls in any order), matched
+    greedily as official BFCL does, or with a maximum matching (``matching="maximum"``)."""
     if exactly_one and len(calls) != 1:
         return f"expected exactly one call, got {len(calls)}"
     if len(calls) != len(answers):
@@ -221,7 +265,7 @@ def check_calls(calls: Sequence[dict[str, Any]], answers: Sequence[dict[str, Any
     if len(answers) == 1:
         ans = answers[0]
         return check_call(calls[0], ans, docs.get(next(iter(ans))))
-    matched = match_all(calls, answers, lambda c, a: check_call(c, a, docs.get(next(iter(a)))) is None)
+    matched = matcher(matching)(calls, answers, lambda c, a: check_call(c, a, docs.get(next(iter(a)))) is None)
     if matched == len(answers):
         return None
     # Name the first answer no call satisfies, for the report.

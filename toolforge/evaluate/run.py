@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -28,6 +28,7 @@ class EvalConfig(BaseModel):
     model: str | None = None             # teacher spec that generates the predictions
     family: str | None = None            # parser for raw outputs
     match: MatchMode = "exact"
+    matching: Literal["greedy", "maximum"] | None = None  # parallel calls: None = greedy under bfcl, else maximum
     first_turn_only: bool = False
     allow_missing: bool = False
     bfcl: bool = False
@@ -137,7 +138,7 @@ def run_eval(cfg: EvalConfig) -> dict[str, Any]:
     preds = load_predictions(pred_path)
     pairs, line_up = align(turns, preds, allow_missing=cfg.allow_missing, known_turns=all_assistant_turns(records))
     scores = [score_turn(t, _unwired(resolve(p, parser), [x.get("function", x)["name"] for x in t.tools]),
-                         mode=cfg.match, missing=p is None) for t, p in pairs]
+                         mode=cfg.match, missing=p is None, matching=cfg.matching or "maximum") for t, p in pairs]
     result: dict[str, Any] = {"kind": "records", **aggregate(scores)}
     result["config"] = _config_summary(cfg, pred_path)
     result["config"]["ignored_predictions"] = line_up["ignored"]
@@ -193,7 +194,8 @@ def _run_bfcl(cfg: EvalConfig, parser: Any) -> dict[str, Any]:
         raise InputError(f"predictions do not line up with the BFCL references: {problems[0]}{more}",
                          hint="--category limits the references; --allow-missing scores absent predictions as empty")
     resolved = {rid: _unwired(resolve(p, parser), list(by_id[rid].docs)) for rid, p in found.items()}
-    result = score_bfcl(entries, resolved, include_inconsistent=cfg.include_inconsistent, missing=missing)
+    result = score_bfcl(entries, resolved, include_inconsistent=cfg.include_inconsistent, missing=missing,
+                        matching=cfg.matching or "greedy")
     result["config"] = _config_summary(cfg, pred_path)
     result["config"]["ignored_predictions"] = ignored
     if cfg.out:
@@ -223,6 +225,7 @@ def _category_or_none(entry_id: str) -> str | None:
 def _config_summary(cfg: EvalConfig, pred_path: Path) -> dict[str, Any]:
     data = cfg.model_dump(mode="json", exclude_none=True)
     data["predictions"] = str(pred_path)
+    data["matching"] = cfg.matching or ("greedy" if cfg.bfcl else "maximum")
     return data
 
 

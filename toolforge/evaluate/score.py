@@ -4,7 +4,8 @@ Each assistant message of a reference record is one scored turn, given the
 messages before it. Per turn we count, over called tool names as multisets:
 true positives (names both called and expected), false positives, false
 negatives; among the true positives, how many calls also have matching
-arguments (a maximum matching, so parallel calls may come in any order).
+arguments (parallel calls may come in any order: a maximum matching by
+default, or official BFCL's greedy matching with ``matching="greedy"``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from toolforge.canonical import canonical_json
-from toolforge.evaluate.bfcl_match import OMIT, check_call, match_all
+from toolforge.evaluate.bfcl_match import OMIT, Matching, check_call, matcher
 from toolforge.evaluate.predictions import Resolved
 
 MatchMode = Literal["exact", "bfcl"]
@@ -134,7 +135,8 @@ def args_match(pred: dict[str, Any], ref: dict[str, Any], ref_turn: RefTurn, mod
 
 
 # -- one turn ------------------------------------------------------------------------------
-def score_turn(ref: RefTurn, res: Resolved, *, mode: MatchMode = "exact", missing: bool = False) -> TurnScore:
+def score_turn(ref: RefTurn, res: Resolved, *, mode: MatchMode = "exact", missing: bool = False,
+               matching: Matching = "maximum") -> TurnScore:
     ref_names = [c["name"] for c in ref.calls]
     pred_names = [c["name"] for c in res.calls]
     overlap = Counter(ref_names) & Counter(pred_names)
@@ -148,10 +150,10 @@ def score_turn(ref: RefTurn, res: Resolved, *, mode: MatchMode = "exact", missin
         ref_keys = [(c["name"], canonical_arguments(c["arguments"], schemas.get(c["name"]))) for c in ref.calls]
         pred_keys = [(c["name"], canonical_arguments(c["arguments"], schemas.get(c["name"])))
                      if c["name"] in schemas else None for c in res.calls]
-        args_ok = match_all(list(range(len(pred_keys))), indexed,
+        args_ok = matcher(matching)(list(range(len(pred_keys))), indexed,
                             lambda i, j: pred_keys[i] is not None and pred_keys[i] == ref_keys[j])
     else:
-        args_ok = match_all(
+        args_ok = matcher(matching)(
             res.calls, indexed,
             lambda p, j: args_match(p, ref.calls[j], ref, mode, answers[j] if answers else None),
         )
