@@ -97,7 +97,11 @@ class LlamaCppTeacher:
         return self._llm
 
     def grammar(self, schema: dict[str, Any]) -> Any:
-        key = json.dumps(gbnf_safe_schema(schema))  # property order is the grammar's order: never sort keys
+        from toolforge.generate.harden import harden_schema
+
+        # hardened (no control characters, bounded strings, no free keys), then llama.cpp-safe escapes;
+        # property order is the grammar's order: never sort keys
+        key = json.dumps(gbnf_safe_schema(harden_schema(schema)))
         g = self._grammars.get(key)
         if g is None:
             from llama_cpp import LlamaGrammar

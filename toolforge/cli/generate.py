@@ -49,6 +49,9 @@ def generate_cmd(
     run_name: Annotated[Optional[str], typer.Option(help="Name the run; re-running with the same name continues it.")] = None,
     resume: Annotated[Optional[str], typer.Option(help="Continue the generation run with this id until its targets are met.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Use the fake: teacher and a throw-away store; print the records.")] = False,
+    mode: Annotated[Optional[str], typer.Option(help="stepwise (request, calls, tool results from the environment, answer: the default for real teachers) or oneshot (one reply per record: fast).")] = None,
+    seeds: Annotated[Optional[Path], typer.Option(help="YAML of your own personas, user_styles, topics and per-tool tasks/keywords, merged over the packaged pools.")] = None,
+    mock: Annotated[Optional[Path], typer.Option(help="stepwise: a Python module whose functions (named like the tools) answer tool calls.")] = None,
     db: DbOption = default_db(),
     as_json: JsonOption = False,
 ) -> None:
@@ -65,6 +68,14 @@ def generate_cmd(
     if api_key_env is not None:
         opts["api_key_env"] = api_key_env
     fields: dict[str, Any] = {"max_retries": max_retries, "run_name": run_name}
+    if mode is not None:
+        if mode not in ("oneshot", "stepwise", "auto"):
+            raise UsageError(f"--mode {mode!r}: choose oneshot, stepwise or auto")
+        fields["mode"] = mode
+    if seeds is not None:
+        fields["seeds"] = str(seeds)
+    if mock is not None:
+        fields["mock"] = str(mock)
     if recipe is not None:
         from toolforge.recipe import load_recipe
 

@@ -113,7 +113,10 @@ def make_job(scenario: str, index: int, run_seed: int, catalog: list[Tool], n_ex
     rng.shuffle(offered)
     turns, calls = SHAPES[scenario]
     recovery = rng.choices(["retry", "explain"], weights=[3, 1])[0] if scenario == "error_recovery" else None
-    if callable_tools:
+    if callable_tools and scenario in ("multi_tool_sequential", "complex_multi_step"):
+        # one task per step, in the order of the callable tools: the steps of one job that fit together
+        topic = ", then ".join(rng.choice(tool_tasks(tool, seeds)) for tool in callable_tools[:turns[1]])
+    elif callable_tools:
         tasks = [t for tool in callable_tools for t in tool_tasks(tool, seeds)]
         topic = rng.choice(tasks)
     else:
