@@ -16,6 +16,8 @@ from typing import Any
 
 from toolforge.canonical import canonical_json
 from toolforge.validate.arguments import CompiledTool, compile_tool
+from toolforge.validate import grounding
+from toolforge.validate.grounding import ToolInfo, tool_info
 from toolforge.validate.issues import Issue
 from toolforge.validate.provenance import check_provenance
 
@@ -71,10 +73,11 @@ class RecordValidator:
     state besides the append-only caches).
     """
 
-    def __init__(self, *, check_scenario: bool = True) -> None:
+    def __init__(self, *, check_scenario: bool = True, check_grounding: bool = True) -> None:
         self.check_scenario = check_scenario
+        self.check_grounding = check_grounding
         self._tool_cache: dict[str, CompiledTool] = {}
-        self._tools_cache: dict[bytes, tuple[dict[str, CompiledTool], list[Issue]]] = {}
+        self._tools_cache: dict[bytes, tuple[dict[str, CompiledTool], list[Issue], dict[str, ToolInfo]]] = {}
         self.compiled_count = 0  # how many schemas were compiled (tests and the benchmark read it)
 
     # -- tools ---------------------------------------------------------------------------
@@ -89,7 +92,7 @@ class RecordValidator:
             self.compiled_count += 1
         return hit
 
-    def _tools(self, tools: list[Any]) -> tuple[dict[str, CompiledTool], list[Issue]]:
+    def _tools(self, tools: list[Any]) -> tuple[dict[str, CompiledTool], list[Issue], dict[str, ToolInfo]]:
         try:  # an exact, cheap key (marshal keeps types apart: 1, 1.0, True and "1" differ)
             key: bytes | None = marshal.dumps(tools)
         except ValueError:
@@ -100,6 +103,7 @@ class RecordValidator:
                 return hit
         by_name: dict[str, CompiledTool] = {}
         issues: list[Issue] = []
+        infos: dict[str, ToolInfo] = {}  # what the grounding checks need of each tool
         for i, raw in enumerate(tools):
             tool = normalise_tool(raw)
             fn = tool.get("function") if isinstance(tool, dict) else None
@@ -114,7 +118,10 @@ class RecordValidator:
             if ct.problem:
                 issues.append(Issue("tool_schema_invalid", f"tools[{i}].function.parameters", f"{name}: {ct.problem}"))
             by_name[name] = ct
-        result = (by_name, issues)
+            info = tool_info(tool)
+            if info is not None:
+                infos[name] = info
+        result = (by_name, issues, infos)
         if key is not None and len(self._tools_cache) < 10_000:
             self._tools_cache[key] = result
         return result
@@ -127,11 +134,13 @@ class RecordValidator:
         return ct.check(arguments, path)
 
     # -- records -------------------------------------------------------------------------
-    def validate(self, data: Any, *, check_scenario: bool | None = None) -> list[Issue]:
-        issues, _ = self.validate_with_shape(data, check_scenario=check_scenario)
+    def validate(self, data: Any, *, check_scenario: bool | None = None,
+                 check_grounding: bool | None = None) -> list[Issue]:
+        issues, _ = self.validate_with_shape(data, check_scenario=check_scenario, check_grounding=check_grounding)
         return issues
 
-    def validate_with_shape(self, data: Any, *, check_scenario: bool | None = None) -> tuple[list[Issue], Shape | None]:
+    def validate_with_shape(self, data: Any, *, check_scenario: bool | None = None,
+                            check_grounding: bool | None = None) -> tuple[list[Issue], Shape | None]:
         if hasattr(data, "to_dict") and not isinstance(data, dict):
             data = data.to_dict()
         if not isinstance(data, dict):
@@ -143,7 +152,7 @@ class RecordValidator:
         if not isinstance(tools, list):
             issues.append(Issue("record_invalid", "tools", "tools must be a list"))
             tools = []
-        by_name, tool_issues = self._tools(tools)
+        by_name, tool_issues, infos = self._tools(tools)
         issues.extend(tool_issues)
         messages = data.get("messages")
         if not isinstance(messages, list) or not messages:
@@ -157,6 +166,9 @@ class RecordValidator:
             from toolforge.validate.scenario import check_scenario as _check
 
             issues.extend(_check(data.get("scenario"), shape))
+        do_grounding = self.check_grounding if check_grounding is None else check_grounding
+        if do_grounding:
+            issues.extend(grounding.check_grounding(data.get("scenario"), messages, shape, infos))
         issues.extend(check_provenance(data))  # copied_example / prompt_leak (toolforge.validate.provenance)
         return issues, shape
 
@@ -271,7 +283,8 @@ class RecordValidator:
             if args is not None and not isinstance(args, dict):
                 issues.append(Issue("json_invalid", ap, f"arguments of {name} must be a JSON object, not {type(args).__name__}"))
                 args = None
-            turn.append({"name": name, "arguments": args if args is not None else {}})
+            turn.append({"name": name, "arguments": args if args is not None else {},
+                         "id": cid if isinstance(cid, str) else None})
             tool = by_name.get(name)
             if tool is None:
                 offered = ", ".join(sorted(by_name)) or "none"

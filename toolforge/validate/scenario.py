@@ -4,7 +4,7 @@
 |---|---|
 | single_tool | exactly one call, then a final answer |
 | multi_tool_parallel | an assistant turn with two or more calls |
-| multi_tool_sequential | two or more calls over two or more turns; a later call's argument appears in an earlier result (warning when not) |
+| multi_tool_sequential | two or more calls over two or more turns (that later calls use earlier results is the grounding check ``unchained_call``) |
 | no_tool_needed | tools are offered, none is called |
 | error_recovery | a tool result is an error and the assistant goes on; or no call at all (the assistant asks or explains) |
 | reasoning_heavy | an assistant reasoning block of at least ``REASONING_MIN_CHARS`` characters |
@@ -39,19 +39,6 @@ def is_error_result(content: str) -> bool:
     return any(low.startswith(w) for w in _ERROR_WORDS) or "error:" in low
 
 
-def _leaves(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        return [x for v in value.values() for x in _leaves(v)]
-    if isinstance(value, list):
-        return [x for v in value for x in _leaves(v)]
-    if isinstance(value, bool) or value is None:
-        return []
-    if isinstance(value, (int, float)):
-        return [] if value in (0, 1) else [json.dumps(value)]
-    s = str(value).strip()
-    return [s] if len(s) >= 2 else []
-
-
 def check_scenario(scenario: Any, shape: Any) -> list[Issue]:
     if scenario not in SCENARIOS:
         return [Issue("scenario_mismatch", "scenario", f"unknown scenario {scenario!r} (one of: {', '.join(SCENARIOS)})")]
@@ -68,9 +55,6 @@ def check_scenario(scenario: Any, shape: Any) -> list[Issue]:
         if n_calls < 2 or len(turns) < 2:
             bad.append(f"multi_tool_sequential needs two or more calls over two or more turns "
                        f"(found {n_calls} calls in {len(turns)} turns)")
-        elif not _uses_earlier_result(shape):
-            return [Issue("scenario_mismatch", "messages", "multi_tool_sequential: no later call takes an "
-                          "argument from an earlier tool result", severity="warning")]
     elif scenario == "no_tool_needed":
         if shape.n_tools == 0:
             bad.append("no_tool_needed records still offer tools (the model must choose not to call one)")
@@ -88,14 +72,3 @@ def check_scenario(scenario: Any, shape: Any) -> list[Issue]:
         bad.append(f"complex_multi_step needs three or more chained calls over two or more turns "
                    f"(found {n_calls} calls in {len(turns)} turns)")
     return [Issue("scenario_mismatch", "scenario", why) for why in bad]
-
-
-def _uses_earlier_result(shape: Any) -> bool:
-    for idx, calls in shape.call_turns[1:]:
-        earlier = " ".join(c for ridx, c in shape.results if ridx < idx)
-        if not earlier:
-            continue
-        for call in calls:
-            if any(leaf in earlier for leaf in _leaves(call["arguments"])):
-                return True
-    return False

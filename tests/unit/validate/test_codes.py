@@ -208,7 +208,7 @@ def test_paths_point_at_the_argument():
 
 def test_open_schema_allows_undeclared_arguments():
     rec = R.complex_steps()
-    _m(rec, 6)["tool_calls"][0]["function"]["arguments"] = {"event": "x", "anything": [1, 2]}
+    _m(rec, 6)["tool_calls"][0]["function"]["arguments"] = {"event": "weather Dubai 35", "anything": [1, 2]}
     assert validate_record(rec) == []
 
 
@@ -216,11 +216,14 @@ def test_arguments_as_json_string_are_accepted():
     assert validate_record(R.with_args('{"city": "Oslo", "units": "metric"}')) == []
 
 
-def test_sequential_without_data_flow_is_a_warning_only():
+def test_sequential_without_data_flow_is_an_error():
     rec = R.sequential()
+    _m(rec, 1)["content"] = "Find the city with the tallest tower, then tell me the weather in Paris."
     _m(rec, 4)["tool_calls"][0]["function"]["arguments"] = {"city": "Paris"}
+    _m(rec, 6)["content"] = "Dubai has the tallest tower; it is 35 °C in Paris."
     issues = validate_record(rec)
-    assert [(i.code, i.severity) for i in issues] == [("scenario_mismatch", "warning")]
+    assert [(i.code, i.severity) for i in issues] == [("unchained_call", "error")]
+    assert validate_record(rec, check_grounding=False) == []
 
 
 def test_scenario_check_can_be_turned_off():

@@ -1,0 +1,823 @@
+"""Grounding checks: a record can be well-formed and still teach the wrong thing (issue #15).
+
+Deterministic, cheap (precompiled regexes, sets of word stems and numbers per
+message, built once per record), and on by default: :class:`RecordValidator`
+runs them after the structural checks, so ``toolforge validate`` and
+``generate``'s accept step (which calls :func:`toolforge.validate.validate_record`)
+both get them. Each check has its own issue code:
+
+| code | what it finds | severity |
+|---|---|---|
+| ``answer_ungrounded`` | the final answer states a number, id, email or name found in no tool result, call or user message; or pairs a value with the wrong entity | error |
+| ``arg_ungrounded`` | an argument value found nowhere: not in the request, an earlier result, the schema (default, enum, description) | error |
+| ``unchained_call`` | a later turn of a sequential/complex record uses nothing from earlier results | error |
+| ``tool_mismatch`` | the called tool shares nothing with the request while an uncalled offered tool clearly fits it | error |
+| ``result_ignored`` | a tool result with data that neither the answer nor a later call uses | error |
+| ``duplicate_parallel_call`` | the same call (name and arguments) twice in one assistant turn | error |
+| ``option_ignored`` | the user asked for a unit or option (an enum value of the called tool) and the call set another | error |
+| ``live_data_no_call`` | a no_tool_needed record asks for live data that an offered tool serves | error |
+| ``claimed_lookup`` | an answer claims a lookup ("I checked ...") in a record that made no call | error |
+| ``retry_unchanged`` | a call repeats, unchanged, an earlier call whose result was an error | error |
+
+What counts as grounded is lenient where clean data varies (rounding, unit
+conversions, sums and differences of two figures, word numbers, times in 12 h
+or 24 h form, small counts, dates an assistant resolves from "tomorrow") and
+strict where faults hide (ids, emails, amounts, names). The precision of each
+check is measured on a planted corpus and on clean data nobody here wrote; see
+``tests/unit/validate/test_grounding.py`` and the README.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from toolforge.validate.issues import Issue
+
+#: the codes of these checks (descriptions in :data:`toolforge.validate.issues.CODES`)
+GROUNDING_CODES: tuple[str, ...] = ("answer_ungrounded", "arg_ungrounded", "unchained_call", "tool_mismatch",
+                                    "result_ignored", "duplicate_parallel_call", "option_ignored", "live_data_no_call",
+                                    "claimed_lookup", "retry_unchanged")
+
+# ----------------------------------------------------------------------------------------------
+# tokens
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_NUM = re.compile(r"(?<![\w.])(?<!\w-)(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![.,]?\d)(?!\.\d)")
+_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})(?:-(\d{1,2}))?(?!\d)")
+_TIME = re.compile(r"(?<!\d)(\d{1,2}):(\d{2})(?::\d{2})?(?!\d)|\b(\d{1,2})\s?([ap])\.?m\.?(?![a-z])", re.I)
+_ID = re.compile(r"(?<![\w@.-])(?=[A-Za-z_-]*\d)(?=[\d_-]*[A-Za-z])[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*(?![\w@-])")
+_NUM_UNIT = re.compile(r"\d+(?:\.\d+)?(?:st|nd|rd|th|[a-z]{1,3}|-[a-z]+)\Z", re.I)
+_VAGUE = re.compile(r"\b(?:a (?:bit|little|few|touch|tad)|slightly|somewhat|some|a lot|lots|more|less|several|much|"
+                    r"further|farther|way|bigger|smaller|higher|lower|closer)\b", re.I)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_CAP = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]+)*\b")
+_DATEISH = re.compile(r"\A(?:\d{4}-\d{2}(?:-\d{2})?(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?|\d{1,2}:\d{2}(?::\d{2})?"
+                      r"|\d{1,2}/\d{1,2}(?:/\d{2,4})?|today|tomorrow|yesterday|now)\Z", re.I)
+_HEDGE = re.compile(r"\b(?:about|around|roughly|approximately|approx|nearly|almost|over|under|some|~)\s*\Z", re.I)
+_UNIT_AFTER = re.compile(r"\s?(?:%|°|percent|degrees?\b|[$€£¥])")
+_CURRENCY_BEFORE = re.compile(r"[$€£¥]\s?\Z")
+_ENGLISH = re.compile(r"\b(?:the|is|are|and|of|to|in|it|you|your|for|with|at|on|was|has|be|this|that|or)\b", re.I)
+_CLAUSE = re.compile(r"[;.!?\n]|,\s|\bwhile\b|\bwhereas\b|\band\b|\bbut\b")
+_SENT_START = re.compile(r"(?:\A|[.!?:;\n*•(\"“-])\s*\Z")
+
+_STOP = frozenset("""
+the and for with that this from into your you are was were been have has had will would could should can may might
+not but all any each some more most other such than then there these those they them their what which who whom whose
+when where why how its it's our out over under about above after before again also just only very here now one two
+get set make run use used using call find show give take tell want need please let like know see look help
+returns return given specified specific value values based provide provides provided information info data details
+detail result results request requests tool tools function api current currently new list lists name names number
+type types option options optional default user users value field fields item items record records text string
+per via able into onto upon within without between both either neither yes okay sure thanks thank hello hi dear
+com www http https org net html json
+""".split())
+
+_GENERIC_NAMES = frozenset("""
+i i'm i've i'll i'd you we they he she it the a an this that these those there here what which who how when where why
+yes no ok okay sure done great good thanks thank please sorry unfortunately however also both all each note
+first second third next last finally then today tomorrow yesterday now currently
+monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
+september october november december celsius fahrenheit kelvin utc gmt am pm let here's there's it's that's
+hello hi dear best regards cheers mr mrs ms dr prof
+""".split())
+
+_WORD_NUMS: dict[str, float] = {w: float(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_WORD_NUMS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+                   "hundred": 100, "thousand": 1000, "million": 1e6, "billion": 1e9, "dozen": 12, "couple": 2,
+                   "pair": 2, "twice": 2, "double": 2, "half": 0.5, "quarter": 0.25, "week": 7, "weekend": 2,
+                   "fortnight": 14, "month": 30, "year": 365, "hour": 60, "minute": 60, "day": 24, "triple": 3,
+                   "single": 1, "both": 2, "once": 1, "thrice": 3})
+_FACTORS = (60.0, 100.0, 1000.0, 24.0, 7.0, 12.0, 3600.0, 1024.0, 1e6)
+
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ions", "ion", "ers", "er", "ed", "es", "ly", "s")
+
+
+def stem(word: str) -> str:
+    """A crude stem: lower case, one common suffix off, first six letters (translate ~ translation)."""
+    w = word.lower()
+    if len(w) > 4:
+        for suf in _SUFFIXES:
+            if w.endswith(suf) and len(w) - len(suf) >= 3:
+                if suf == "s" and w.endswith("ss"):
+                    break
+                w = w[: -len(suf)]
+                break
+    return w[:6]
+
+
+def _num(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+@dataclass(slots=True)
+class Bag:
+    """What one text offers as evidence: lower-cased text, word stems, numbers (absolute), times (minutes mod 12 h)."""
+
+    low: str
+    stems: set[str]
+    nums: set[float]
+    times: set[int]
+
+
+def bag(text: str) -> Bag:
+    low = text.lower()
+    times: set[int] = set()
+    if ":" in text or "m" in low:
+        for m in _TIME.finditer(text):
+            if m.group(1) is not None:
+                times.add((int(m.group(1)) * 60 + int(m.group(2))) % 720)
+            else:
+                times.add((int(m.group(3)) * 60) % 720)
+    nums = {abs(_num(x)) for x in _NUM.findall(text)}
+    if "-" in text:
+        for m in _DATE.finditer(text):
+            nums.update(float(g) for g in m.groups() if g)
+    stems = set()
+    for w in _WORD.findall(low):
+        n = _WORD_NUMS.get(w)
+        if n is not None:
+            nums.add(n)
+        if w not in _STOP:
+            stems.add(stem(w))
+    return Bag(low, stems, nums, times)
+
+
+def _merge(bags: list[Bag]) -> Bag:
+    if len(bags) == 1:
+        return bags[0]
+    out = Bag(" \n ".join(b.low for b in bags), set(), set(), set())
+    for b in bags:
+        out.stems |= b.stems
+        out.nums |= b.nums
+        out.times |= b.times
+    return out
+
+
+def _edit1(a: str, b: str) -> bool:
+    """Within one edit (or two for long words): a misspelling, not a different word."""
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 2:
+        return False
+    limit = 2 if min(la, lb) >= 8 else 1
+    prev = list(range(lb + 1))
+    for i in range(1, la + 1):
+        cur = [i] + [0] * lb
+        best = cur[0]
+        for j in range(1, lb + 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
+            best = min(best, cur[j])
+        if best > limit:
+            return False
+        prev = cur
+    return prev[lb] <= limit
+
+
+def _word_grounded(word: str, ev: Bag) -> bool:
+    w = word.lower()
+    if stem(w) in ev.stems or w in ev.low:
+        return True
+    if len(w) >= 5:
+        return any(_edit1(w, x) for x in _WORD.findall(ev.low) if abs(len(x) - len(w)) <= 2 and x[0] == w[0])
+    return False
+
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def _id_grounded(tok: str, ev: Bag) -> bool:
+    """An id is grounded when it appears, separators aside (b1204 ~ B-1204), in the evidence."""
+    low = tok.lower()
+    if low in ev.low:
+        return True
+    key = _NON_ALNUM.sub("", low)
+    return len(key) >= 4 and key in _NON_ALNUM.sub("", ev.low)
+
+
+def _decimals(text: str) -> int:
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
+def _num_close(x: float, ys: set[float] | list[float], tol: float) -> bool:
+    return any(abs(x - y) <= tol for y in ys)
+
+
+_CONVERSIONS: tuple[tuple[re.Pattern[str], tuple[Any, ...]], ...] = (
+    (re.compile(r"°?\s?f\b|fahrenheit", re.I), (lambda y: y * 9 / 5 + 32,)),
+    (re.compile(r"°\s?c\b|celsius", re.I), (lambda y: (y - 32) * 5 / 9,)),
+    (re.compile(r"k\b|kelvin", re.I), (lambda y: y + 273.15,)),
+    (re.compile(r"mi\b|miles?|mph", re.I), (lambda y: y / 1.609344,)),
+    (re.compile(r"km\b|kilomet", re.I), (lambda y: y * 1.609344,)),
+    (re.compile(r"lbs?\b|pounds?", re.I), (lambda y: y * 2.20462,)),
+    (re.compile(r"kg\b|kilo", re.I), (lambda y: y / 2.20462,)),
+    (re.compile(r"ft\b|feet|foot", re.I), (lambda y: y / 0.3048,)),
+    (re.compile(r"m\b|met(?:er|re)s?", re.I), (lambda y: y * 0.3048,)),
+)
+
+
+def _num_grounded(x: float, tol: float, ev: Bag, *, derive: bool = True, unit: str = "") -> bool:
+    """Whether ``x`` (a claim, rounded to ``tol``) is an evidence number, or a simple derivation of one or two.
+
+    Derivations: a unit conversion the claim's own unit names (4 °C -> 39 °F), a common factor (hours ->
+    minutes, percent), a sum, difference or percentage of two figures. Exact within rounding, so that a wrong
+    figure rarely passes by chance.
+    """
+    if x in ev.nums or _num_close(x, ev.nums, tol):
+        return True
+    if not derive or not ev.nums:
+        return False
+    ys = sorted(ev.nums)[:40]
+    if unit:
+        for rx, fns in _CONVERSIONS:
+            if rx.match(unit):
+                if any(abs(abs(f(y)) - x) <= max(tol, 0.5) for f in fns for y in ys):
+                    return True
+                break
+    tight = max(min(tol, 0.05), abs(x) * 0.001)
+    for y in ys:
+        for f in _FACTORS:
+            if abs(y * f - x) <= tight or abs(y / f - x) <= tight:
+                return True
+    for i, a in enumerate(ys):
+        for b in ys[i:]:
+            if (abs(a + b - x) <= tol or abs(b - a - x) <= tol
+                    or (b and abs(a / b * 100 - x) <= tol) or (a and abs(b / a * 100 - x) <= tol)
+                    or abs(a * b / 100 - x) <= tol or abs(a * (1 + b / 100) - x) <= tol
+                    or abs(b * (1 + a / 100) - x) <= tol):
+                return True
+    return False
+
+
+# ----------------------------------------------------------------------------------------------
+# tools
+@dataclass(slots=True)
+class ToolInfo:
+    """What the grounding checks need of one offered tool (built once per distinct tool)."""
+
+    name: str
+    stems: frozenset[str]                # name and description words
+    name_stems: frozenset[str]           # name words (a request naming them fits the tool best)
+    params: dict[str, dict[str, Any]]    # top-level parameter schemas
+    required: frozenset[str]
+    schema_bag: Bag                      # defaults, enums, descriptions, examples: values an argument may take
+
+
+def tool_info(tool: Any) -> ToolInfo | None:
+    fn = tool.get("function") if isinstance(tool, dict) and "function" in tool else tool
+    if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+        return None
+    name = fn["name"]
+    desc = fn.get("description") if isinstance(fn.get("description"), str) else ""
+    params = fn.get("parameters") if isinstance(fn.get("parameters"), dict) else {}
+    props = params.get("properties") if isinstance(params.get("properties"), dict) else {}
+    name_words = re.sub(r"([a-z])([A-Z])", r"\1 \2", name).replace("_", " ").replace("-", " ").replace(".", " ")
+    b = bag(name_words + " " + desc)
+    req = params.get("required") if isinstance(params.get("required"), list) else []
+    try:
+        schema_text = json.dumps(params, ensure_ascii=False)
+    except (TypeError, ValueError):
+        schema_text = ""
+    return ToolInfo(name, frozenset(b.stems), frozenset(bag(name_words).stems), {k: v for k, v in props.items() if isinstance(v, dict)},
+                    frozenset(x for x in req if isinstance(x, str)), bag(schema_text))
+
+
+def _fit(request: Bag, info: ToolInfo) -> int:
+    """Words the request shares with the tool's name and description (name words count twice)."""
+    return len(request.stems & info.stems) + len(request.stems & info.name_stems)
+
+
+# ----------------------------------------------------------------------------------------------
+# the record as the checks see it
+@dataclass(slots=True)
+class _Call:
+    turn: int          # message index of the assistant turn
+    name: str
+    args: dict[str, Any]
+    cid: str | None
+    result: str | None = None
+    result_idx: int = -1
+    error: bool = False
+
+
+def _leaves(value: Any, path: str, out: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _leaves(v, f"{path}.{k}", out)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _leaves(v, f"{path}[{i}]", out)
+    else:
+        out.append((path, value))
+    return out
+
+
+def _canon(args: Any) -> str:
+    try:
+        return json.dumps(args, sort_keys=True, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return repr(args)
+
+
+_ACK_WORDS = frozenset({"ok", "okay", "success", "succeeded", "sent", "done", "created", "updated", "deleted",
+                        "scheduled", "booked", "confirmed", "saved", "written", "queued", "accepted", "completed",
+                        "true", "false", "none", "null", "removed", "added", "cancelled", "canceled"})
+_ACK_KEYS = re.compile(r"(?:^|_)(?:id|ok|success|status|message_id|event_id|created|updated|code|bytes_written|"
+                       r"path|url|timestamp)$")
+
+
+_LIVE = re.compile(r"\b(?:right now|currently|current|today'?s?|tonight|at the moment|latest|live|real[- ]time|"
+                   r"this (?:morning|afternoon|evening|week)|tomorrow'?s?|forecast|up[- ]to[- ]date|as of now|now)\b", re.I)
+_LOOKUP = re.compile(r"\b(?:I(?:'ve| have)?|we(?:'ve| have)?)\s+(?:just\s+)?(?:checked|looked (?:it |that )?up|searched|"
+                     r"fetched|queried|retrieved|pulled up|ran|called|consulted|verified)\b"
+                     r"|\baccording to (?:the|my) (?:latest |current |live )?(?:search|lookup|data|results|tool|records)\b"
+                     r"|\b(?:the|my) (?:search|lookup|query|tool|api) (?:returned|shows|showed|says|found)\b", re.I)
+
+
+def check_grounding(scenario: Any, messages: list[Any], shape: Any, tools: dict[str, ToolInfo]) -> list[Issue]:
+    """Grounding issues of one record whose structure was already walked (``shape`` from RecordValidator)."""
+    users: list[tuple[int, str]] = []
+    system = ""
+    answers: list[tuple[int, str]] = []  # assistant texts (visible), by index
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict):
+            continue
+        role = m.get("role")
+        c = m.get("content")
+        text = c if isinstance(c, str) else ("".join(p.get("text", "") for p in c if isinstance(p, dict)
+                                                     and isinstance(p.get("text"), str)) if isinstance(c, list) else "")
+        if role == "user":
+            users.append((i, text))
+        elif role == "system" and i == 0:
+            system = text
+        elif role == "assistant" and text.strip():
+            if "</think>" in text:
+                text = text.rsplit("</think>", 1)[1]
+            answers.append((i, text))
+    if not users:
+        return []
+    issues: list[Issue] = []
+    calls = _calls(messages, shape)
+    user_bags = [(i, bag(t)) for i, t in users]
+    request = _merge([b for _, b in user_bags])
+    final = shape.final_answer if isinstance(shape.final_answer, str) else None
+
+    if not calls:
+        if final:
+            if _LOOKUP.search(final):
+                issues.append(Issue("claimed_lookup", f"messages[{len(messages) - 1}].content",
+                                    "the answer claims a lookup or tool run, but no tool was called"))
+            if scenario == "no_tool_needed" and tools:
+                issues.extend(_live_data(users, request, tools))
+        return issues
+
+    _retry_unchanged(calls, issues)
+    _duplicate_parallel(calls, issues)
+    result_bags: dict[int, Bag] = {c.result_idx: bag(c.result) for c in calls if c.result is not None}
+    sys_bag = bag(system) if system else None
+    _args_grounded(calls, user_bags, sys_bag, result_bags, tools, issues)
+    _tool_fit(calls, user_bags, tools, issues)
+    _options(calls, user_bags, tools, issues)
+    if scenario in ("multi_tool_sequential", "complex_multi_step"):
+        _chained(calls, request, result_bags, issues)
+    if final:
+        last = max(i for i, _ in answers) if answers else len(messages) - 1
+        _answer(final, last, calls, request, sys_bag, result_bags, tools, issues)
+        _results_used(calls, answers, result_bags, issues)
+    return issues
+
+
+def _calls(messages: list[Any], shape: Any) -> list[_Call]:
+    out: list[_Call] = []
+    by_id: dict[str, _Call] = {}
+    for idx, turn in shape.call_turns:
+        for c in turn:
+            args = c.get("arguments") if isinstance(c.get("arguments"), dict) else {}
+            call = _Call(idx, c["name"], args, c.get("id"))
+            out.append(call)
+            if isinstance(call.cid, str):
+                by_id[call.cid] = call
+    if not out:
+        return out
+    from toolforge.validate.scenario import is_error_result
+
+    open_calls = list(out)
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict) or m.get("role") != "tool":
+            continue
+        content = m.get("content")
+        text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False) if content else ""
+        tcid = m.get("tool_call_id")
+        target = by_id.get(tcid) if isinstance(tcid, str) else None
+        if target is None or target.result is not None:
+            name = m.get("name")
+            target = next((c for c in open_calls if c.turn < i and c.result is None
+                           and (not isinstance(name, str) or c.name == name)), None)
+        if target is None:
+            continue
+        target.result, target.result_idx = text, i
+        target.error = is_error_result(text)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# the checks
+def _retry_unchanged(calls: list[_Call], issues: list[Issue]) -> None:
+    failed: dict[tuple[str, str], _Call] = {}
+    for c in calls:
+        key = (c.name, _canon(c.args))
+        prev = failed.get(key)
+        if prev is not None and prev.turn < c.turn:
+            issues.append(Issue("retry_unchanged", f"messages[{c.turn}].tool_calls",
+                                f"{c.name} is called again with the same arguments after it failed at "
+                                f"messages[{prev.result_idx}]: a retry must change something"))
+        if c.error:
+            failed[key] = c
+
+
+def _duplicate_parallel(calls: list[_Call], issues: list[Issue]) -> None:
+    seen: dict[tuple[int, str, str], int] = {}
+    for c in calls:
+        key = (c.turn, c.name, _canon(c.args))
+        if key in seen:
+            issues.append(Issue("duplicate_parallel_call", f"messages[{c.turn}].tool_calls",
+                                f"{c.name} is called twice with the same arguments in one turn"))
+        seen[key] = 1
+
+
+def _evidence_for(turn: int, user_bags: list[tuple[int, Bag]], sys_bag: Bag | None, result_bags: dict[int, Bag],
+                  cache: dict[int, Bag]) -> Bag:
+    hit = cache.get(turn)
+    if hit is None:
+        parts = [b for i, b in user_bags if i < turn] + [b for i, b in result_bags.items() if i < turn]
+        if sys_bag is not None:
+            parts.append(sys_bag)
+        hit = cache[turn] = _merge(parts) if parts else Bag("", set(), set(), set())
+    return hit
+
+
+_FREE_TEXT = frozenset({"code", "script", "command", "sql", "query", "expression", "body", "content", "message",
+                        "text", "html", "description", "notes", "note", "prompt", "subject", "title", "comment",
+                        "summary", "reason", "instructions", "input", "question", "q", "search", "keywords", "pattern",
+                        "regex", "template", "data", "payload", "headers", "filter", "formula"})
+
+
+def _args_grounded(calls: list[_Call], user_bags: list[tuple[int, Bag]], sys_bag: Bag | None,
+                   result_bags: dict[int, Bag], tools: dict[str, ToolInfo], issues: list[Issue]) -> None:
+    cache: dict[int, Bag] = {}
+    for c in calls:
+        if c.error:
+            continue  # a failed call may hold the malformed input that error_recovery is about
+        info = tools.get(c.name)
+        ev = _evidence_for(c.turn, user_bags, sys_bag, result_bags, cache)
+        for key, value in c.args.items():
+            pschema = info.params.get(key, {}) if info else {}
+            why = _arg_value_ungrounded(key, value, pschema, info, ev)
+            if why:
+                where = f"messages[{c.turn}].tool_calls.{c.name}.arguments.{key}"
+                issues.append(Issue("arg_ungrounded", where, f"{c.name}.{key} = {why}: found in neither the request, "
+                                    "an earlier tool result nor the tool's schema"))
+                break  # one per call is enough to reject it
+
+
+def _schema_allows(value: Any, pschema: dict[str, Any]) -> bool:
+    if value == pschema.get("default") or value == pschema.get("const"):
+        return True
+    enum = pschema.get("enum")
+    if isinstance(enum, list) and value in enum:
+        return True
+    items = pschema.get("items")
+    return isinstance(items, dict) and isinstance(items.get("enum"), list) and value in items["enum"]
+
+
+def _arg_value_ungrounded(key: str, value: Any, pschema: dict[str, Any], info: ToolInfo | None, ev: Bag) -> str | None:
+    """A short quote of the ungrounded part of one argument value, or None when it is grounded."""
+    if isinstance(value, dict | list):
+        for path, leaf in _leaves(value, "", []):
+            sub = pschema.get("items") if isinstance(value, list) else \
+                (pschema.get("properties") or {}).get(path.split(".")[1].split("[")[0], {}) if path.startswith(".") else {}
+            why = _arg_value_ungrounded(key, leaf, sub if isinstance(sub, dict) else {}, info, ev)
+            if why:
+                return why
+        return None
+    if value is None or isinstance(value, bool) or _schema_allows(value, pschema):
+        return None
+    sbag = info.schema_bag if info else None
+    if isinstance(value, int | float):
+        x = abs(float(value))
+        optional = info is None or key not in info.required
+        if x <= 1 or (optional and ((x <= 10 and x == int(x)) or _VAGUE.search(ev.low))):
+            return None  # small counts and knobs, or "a bit more": an assistant's reasonable choice
+        if _num_grounded(x, 0.5 if x == int(x) else 0.005, ev) or (sbag and x in sbag.nums):
+            return None
+        return json.dumps(value)
+    if not isinstance(value, str):
+        return None
+    s = value.strip()
+    if not s or _DATEISH.match(s) or pschema.get("format") in ("date", "date-time", "time", "duration"):
+        return None
+    if len(s) <= 4 and s.isalpha():
+        return None  # a code the assistant knows (EUR, es, LIS): mapped from words, not copied
+    low = s.lower()
+    if low in ev.low:
+        return None
+    if sbag is not None and low in sbag.low:
+        return None
+    for email in _EMAIL.findall(s):
+        if email.lower() not in ev.low:
+            return json.dumps(email)
+    free = key.lower() in _FREE_TEXT or len(s) > 60
+    if not free:
+        for tok in _ID.findall(s):
+            if not _id_grounded(tok, ev) and not _NUM_UNIT.match(tok) and not _DATEISH.match(tok):
+                return json.dumps(tok)
+    words = [w for w in _WORD.findall(low) if w not in _STOP]
+    nums = [abs(_num(n)) for n in _NUM.findall(s)]
+    if not words and not nums:
+        return None
+    for w in words:
+        if _word_grounded(w, ev) or (sbag is not None and stem(w) in sbag.stems):
+            return None
+    for x in nums:
+        if x <= 10 or _num_grounded(x, 0.5, ev, derive=False):
+            return None
+    return json.dumps(s[:60])
+
+
+def _tool_fit(calls: list[_Call], user_bags: list[tuple[int, Bag]], tools: dict[str, ToolInfo],
+              issues: list[Issue]) -> None:
+    called = {c.name for c in calls}
+    others = [t for n, t in tools.items() if n not in called]
+    if not others:
+        return
+    first_turn = calls[0].turn
+    seen: set[str] = set()
+    for c in calls:
+        if c.turn != first_turn or c.name in seen:
+            continue  # later turns may use helper tools the request never names
+        seen.add(c.name)
+        info = tools.get(c.name)
+        if info is None:
+            continue
+        req = _merge([b for i, b in user_bags if i < c.turn] or [b for _, b in user_bags])
+        if _fit(req, info) > 0:
+            continue
+        best = max(others, key=lambda t: _fit(req, t))
+        score = _fit(req, best)
+        if score >= 2:
+            issues.append(Issue("tool_mismatch", f"messages[{c.turn}].tool_calls.{c.name}",
+                                f"{c.name} shares nothing with the request, while the offered {best.name} fits it "
+                                f"({score} words in common)"))
+
+
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "metric": ("celsius", "centigrade", "metric", "kilometers", "kilometres", "km", "°c", "meters", "metres"),
+    "imperial": ("fahrenheit", "imperial", "miles", "mph", "°f", "feet", "pounds", "lbs"),
+    "celsius": ("celsius", "centigrade", "°c"),
+    "fahrenheit": ("fahrenheit", "°f"),
+    "kelvin": ("kelvin",),
+}
+_SYN_RX: dict[str, re.Pattern[str]] = {}
+
+
+def _mentions(value: str, low: str) -> bool:
+    rx = _SYN_RX.get(value)
+    if rx is None:
+        words = _SYNONYMS.get(value.lower(), (value.lower(),))
+        rx = re.compile(r"(?<![\w°])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w])")
+        if len(_SYN_RX) < 5000:
+            _SYN_RX[value] = rx
+    return rx.search(low) is not None
+
+
+def _options(calls: list[_Call], user_bags: list[tuple[int, Bag]], tools: dict[str, ToolInfo],
+             issues: list[Issue]) -> None:
+    for c in calls:
+        info = tools.get(c.name)
+        if info is None:
+            continue
+        low = " \n ".join(b.low for i, b in user_bags if i < c.turn)
+        for key, ps in info.params.items():
+            enum = ps.get("enum")
+            if not isinstance(enum, list) or len(enum) < 2 or not all(isinstance(v, str) for v in enum):
+                continue
+            asked = [v for v in enum if len(v) >= 3 and v.lower() not in _STOP and _mentions(v, low)]
+            if len(asked) != 1:
+                continue  # none, or ambiguous (from celsius to fahrenheit)
+            want = asked[0]
+            got = c.args.get(key, ps.get("default"))
+            if got != want:
+                shown = "left out" if key not in c.args else f"set to {got!r}"
+                issues.append(Issue("option_ignored", f"messages[{c.turn}].tool_calls.{c.name}.arguments.{key}",
+                                    f"the user asked for {want!r} but {c.name}.{key} is {shown}"))
+
+
+def _chained(calls: list[_Call], request: Bag, result_bags: dict[int, Bag], issues: list[Issue]) -> None:
+    turns = sorted({c.turn for c in calls})
+    for t in turns[1:]:
+        earlier = [b for i, b in result_bags.items() if i < t]
+        if not earlier:
+            continue
+        ev = _merge(earlier)
+        if any(_uses(c.args, ev, request) for c in calls if c.turn == t):
+            continue
+        names = ", ".join(sorted({c.name for c in calls if c.turn == t}))
+        issues.append(Issue("unchained_call", f"messages[{t}].tool_calls",
+                            f"{names} takes nothing from the earlier tool results, so the steps are not chained"))
+
+
+def _uses(args: dict[str, Any], results: Bag, request: Bag) -> bool:
+    """Whether some argument value comes from the results (and is not only an echo of the request)."""
+    for _, leaf in _leaves(args, "", []):
+        if leaf is None or isinstance(leaf, bool):
+            continue
+        if isinstance(leaf, int | float):
+            x = abs(float(leaf))
+            if x in results.nums and x not in request.nums:
+                return True
+            continue
+        s = str(leaf).strip().lower()
+        if len(s) >= 2 and s in results.low and s not in request.low:
+            return True
+        for tok in _ID.findall(s):
+            if tok.lower() in results.low and tok.lower() not in request.low:
+                return True
+        for w in _WORD.findall(s):
+            if w not in _STOP and stem(w) in results.stems and stem(w) not in request.stems:
+                return True
+        for n in _NUM.findall(s):
+            x = abs(_num(n))
+            if x > 1 and x in results.nums and x not in request.nums:
+                return True
+    return False
+
+
+def _answer(final: str, idx: int, calls: list[_Call], request: Bag, sys_bag: Bag | None,
+            result_bags: dict[int, Bag], tools: dict[str, ToolInfo], issues: list[Issue]) -> None:
+    arg_text = " ".join(_canon(c.args) for c in calls)
+    parts = [request, bag(arg_text), *result_bags.values()]
+    if sys_bag is not None:
+        parts.append(sys_bag)
+    ev = _merge(parts)
+    where = f"messages[{idx}].content"
+    bad: list[str] = []
+    text = final
+    # times first (3:30 pm ~ 15:30), then take them out of the text
+    if ":" in text or "m" in text:
+        for m in _TIME.finditer(text):
+            t = ((int(m.group(1)) * 60 + int(m.group(2))) if m.group(1) is not None else int(m.group(3)) * 60) % 720
+            if t not in ev.times and not (m.group(3) and float(m.group(3)) in ev.nums):
+                bad.append(m.group(0).strip())
+        text = _TIME.sub(" ", text)
+    for email in _EMAIL.findall(text):
+        if email.lower() not in ev.low:
+            bad.append(email)
+    text = _EMAIL.sub(" ", text)
+    for tok in _ID.findall(text):
+        if _NUM_UNIT.match(tok) or _DATEISH.match(tok):
+            continue
+        if not _id_grounded(tok, ev):
+            bad.append(tok)
+    for m in _NUM.finditer(text):
+        raw = m.group(0)
+        x = _num(raw)
+        dec = _decimals(raw)
+        before = text[max(0, m.start() - 16): m.start()]
+        after = text[m.end(): m.end() + 12]
+        um = _UNIT_AFTER.match(after)
+        unit = bool(um or _CURRENCY_BEFORE.search(before))
+        unit_word = after.strip().split(" ")[0].strip(".,;:!?)").lstrip("°") if after[:1] == " " or um else ""
+        if dec == 0 and x <= 10 and not unit:
+            continue  # counts and list numbers
+        if text[m.end(): m.end() + 2].lower() in ("st", "nd", "rd", "th"):
+            continue
+        tol = 0.5 * 10 ** -dec if dec else 0.5
+        if dec == 0 and _HEDGE.search(before):
+            zeros = len(raw.replace(",", "")) - len(raw.replace(",", "").rstrip("0"))
+            tol = max(tol, 0.5 * 10 ** zeros, x * 0.1)
+        if not _num_grounded(x, tol + 1e-9, ev, unit=unit_word):
+            bad.append(raw)
+    tool_stems = set().union(*(t.stems for t in tools.values())) if tools else set()
+    english = _ENGLISH.search(text) is not None or len(_WORD.findall(text)) < 4
+    for m in (_CAP.finditer(text) if english else ()):
+        w = m.group(0)
+        if w.lower() in _GENERIC_NAMES or _SENT_START.search(text[max(0, m.start() - 3): m.start()]):
+            continue
+        if _word_grounded(w, ev) or stem(w) in tool_stems:
+            continue
+        bad.append(w)
+    if bad:
+        shown = ", ".join(dict.fromkeys(bad))
+        issues.append(Issue("answer_ungrounded", where, f"the answer states {shown}, found in no tool result, "
+                            "call or user message"))
+        return
+    _pairing(final, calls, where, issues)
+
+
+def _pairing(final: str, calls: list[_Call], where: str, issues: list[Issue]) -> None:
+    """A clause that names one call's entity but quotes a figure found only in another call's result."""
+    ok = [c for c in calls if c.result is not None and not c.error]
+    names = [c.name for c in ok]
+    ok = [c for c in ok if names.count(c.name) >= 2]  # calls of one tool, for different entities
+    if len(ok) < 2:
+        return
+    ents: list[tuple[str, _Call]] = []
+    for c in ok:
+        for _, leaf in _leaves(c.args, "", []):
+            if isinstance(leaf, str) and 3 <= len(leaf) <= 40:
+                ents.append((leaf.split(",")[0].strip().lower(), c))
+    names = [e for e, _ in ents]
+    ents = [(e, c) for e, c in ents if names.count(e) == 1]  # an entity of exactly one call
+    if len(ents) < 2:
+        return
+    nums = {id(c): {abs(_num(n)) for n in _NUM.findall(_ID.sub(" ", c.result or ""))} for c in ok}
+    for clause in _CLAUSE.split(_TIME.sub(" ", _ID.sub(" ", final)).lower()):
+        hit = [(e, c) for e, c in ents if e in clause]
+        if len(hit) != 1:
+            continue
+        e, c = hit[0]
+        mine = nums[id(c)]
+        for n in _NUM.findall(clause):
+            x = abs(_num(n))
+            if x <= 1 or x in mine:
+                continue
+            if any(x in nums[id(o)] for o in ok if o is not c):
+                issues.append(Issue("answer_ungrounded", where, f"the answer gives {n} for {e!r}, but that figure "
+                                    f"comes from another call's result ({c.name} for {e!r} did not return it)"))
+                return
+
+
+def _results_used(calls: list[_Call], answers: list[tuple[int, str]], result_bags: dict[int, Bag],
+                  issues: list[Issue]) -> None:
+    for c in calls:
+        if c.result is None or c.error:
+            continue
+        salient = _salient(c)
+        if salient is None:
+            continue
+        words, nums = salient
+        later_text = " ".join(t for i, t in answers if i > c.result_idx)
+        later_args = " ".join(_canon(o.args) for o in calls if o.turn > c.result_idx)
+        used = bag(later_text + " " + later_args)
+        if words & used.stems:
+            continue
+        if any(_num_close(x, used.nums, max(0.5, x * 0.01)) for x in nums):
+            continue
+        if any(w in used.low for w in _salient_strings(c)):
+            continue
+        issues.append(Issue("result_ignored", f"messages[{c.result_idx}].content",
+                            f"the result of {c.name} holds data that neither the answer nor a later call uses"))
+
+
+def _result_value(c: _Call) -> Any:
+    try:
+        return json.loads(c.result or "")
+    except (json.JSONDecodeError, ValueError):
+        return c.result
+
+
+def _salient(c: _Call) -> tuple[set[str], set[float]] | None:
+    """The result's informative words and numbers (not acknowledgements, not echoes of the call), or None."""
+    value = _result_value(c)
+    arg_bag = bag(_canon(c.args))
+    words: set[str] = set()
+    nums: set[float] = set()
+    leaves = _leaves(value, "", []) if isinstance(value, dict | list) else [("", value)]
+    for path, leaf in leaves:
+        key = path.rsplit(".", 1)[-1].split("[")[0].lower()
+        if leaf is None or isinstance(leaf, bool) or _ACK_KEYS.search(key):
+            continue
+        if isinstance(leaf, int | float):
+            x = abs(float(leaf))
+            if x > 1 and x not in arg_bag.nums:
+                nums.add(x)
+            continue
+        s = str(leaf)
+        b = bag(s)
+        ws = {w for w in b.stems if w not in arg_bag.stems and w not in _ACK_WORDS}
+        words |= ws
+        nums |= {x for x in b.nums if x > 1 and x not in arg_bag.nums}
+    if not words and not nums:
+        return None
+    return words, nums
+
+
+def _salient_strings(c: _Call) -> list[str]:
+    value = _result_value(c)
+    leaves = _leaves(value, "", []) if isinstance(value, dict | list) else [("", value)]
+    return [str(v).lower() for _, v in leaves if isinstance(v, str) and len(v) >= 3]
+
+
+def _live_data(users: list[tuple[int, str]], request: Bag, tools: dict[str, ToolInfo]) -> list[Issue]:
+    text = " ".join(t for _, t in users)
+    if not _LIVE.search(text):
+        return []
+    best = max(tools.values(), key=lambda t: _fit(request, t))
+    score = _fit(request, best)
+    if score < 2:
+        return []
+    return [Issue("live_data_no_call", f"messages[{users[0][0]}].content",
+                  f"the request asks for live data that the offered {best.name} provides, yet no tool is called "
+                  f"(not a no_tool_needed record)")]
