@@ -83,30 +83,41 @@ def check_store_path(path: Path) -> str:
         return "new"
     if head[8:12] != DUCKDB_MAGIC:
         raise StoreError(f"{path} is not a toolforge store (not a DuckDB file)", hint=hint)
-    expected = _expected_size(head)
-    if expected is None or size < expected:
-        raise StoreError(f"store {path} is damaged: the file is truncated ({size} bytes"
-                         + (f", its header says at least {expected})" if expected else ", shorter than its header)"),
+    why = _truncation(head, size)
+    if why:
+        raise StoreError(f"store {path} is damaged: the file is truncated ({why})",
                          hint="restore it from a copy; toolforge does not read or write a damaged store")
     return "duckdb"
 
 
-def _expected_size(head: bytes) -> int | None:
-    """The least size a DuckDB file can have given its active database header (None: header cut)."""
-    if len(head) < _BLOCKS_START:
-        return None
-    best: tuple[int, int] | None = None  # (iteration, expected size)
+def _truncation(head: bytes, size: int) -> str | None:
+    """Why a DuckDB file of ``size`` bytes starting with ``head`` cannot be whole (None: it can be).
+
+    After its three headers a DuckDB file holds whole blocks (the active database header
+    gives their size), and the block holding the catalog metadata must be among them.
+    DuckDB drops free blocks at the end of the file, so the header's block count is not
+    a lower bound; a cut exactly at a block boundary past the metadata block is caught
+    when a missing block is read (one line, from the CLI's store error handler).
+    """
+    if len(head) < _BLOCKS_START or size < _BLOCKS_START:
+        return f"{size} bytes, shorter than its headers"
+    active: tuple[int, int, int] | None = None  # (iteration, meta block pointer, block size)
     for off in (_HEADER, 2 * _HEADER):
-        # checksum (8), iteration, meta_block, free_list, block_count, block_alloc_size (uint64 each)
-        iteration, _meta, _free, block_count, block_size = struct.unpack_from("<QqqQQ", head, off + 8)
+        # checksum (8), then iteration, meta_block, free_list, block_count, block_alloc_size (8 bytes each)
+        iteration, meta, _free, _count, block_size = struct.unpack_from("<QqqQQ", head, off + 8)
         if block_size == 0 or block_size > (1 << 30) or block_size % _HEADER:
             block_size = _DEFAULT_BLOCK  # files of older DuckDB versions have no block size here
-        if block_count > (1 << 40):
-            continue
-        expected = _BLOCKS_START + block_count * block_size
-        if best is None or iteration > best[0]:
-            best = (iteration, expected)
-    return best[1] if best else None
+        if active is None or iteration > active[0]:
+            active = (iteration, meta, block_size)
+    assert active is not None
+    _, meta, block_size = active
+    blocks, rest = divmod(size - _BLOCKS_START, block_size)
+    if rest:
+        return f"{size} bytes, {rest} past the last whole block of {block_size}"
+    meta_block = meta & ((1 << 56) - 1)
+    if meta >= 0 and meta_block >= blocks:
+        return f"{size} bytes, its metadata block {meta_block} is past the end"
+    return None
 
 
 def _toolforge_version() -> str:
