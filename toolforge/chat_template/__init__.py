@@ -280,5 +280,52 @@ def renderable(template: ChatTemplate, records: Iterable[Record], **kwargs: Any)
     return kept, dropped
 
 
-__all__ = ["ERROR_CODES", "ChatTemplate", "RenderResult", "TemplateIssue", "load_chat_template", "render_messages",
+__all__ = ["ERROR_CODES", "ChatTemplate", "RenderResult", "TemplateIssue", "load_chat_template", "parse_variables",
+           "read_records", "render_messages",
            "render_record", "renderable", "template_messages"]
+
+
+def parse_variables(pairs: Iterable[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs for the template (``enable_thinking=false``); a value that is JSON is read as JSON."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise UsageError(f"--var {pair!r} is not KEY=VALUE", hint="e.g. --var enable_thinking=false")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def read_records(text: str) -> list[Record]:
+    """One record as JSON, or JSON Lines of records (InputError naming the line otherwise)."""
+    from pydantic import ValidationError
+
+    text = text.strip()
+    if not text:
+        raise InputError("no record on stdin", hint="pipe a record (JSON) or JSON Lines of records")
+    try:
+        values = [json.loads(text)]
+    except json.JSONDecodeError:
+        values = []
+        for n, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                values.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise InputError(f"stdin line {n}: not JSON ({exc.msg} at column {exc.colno})") from None
+    records = []
+    for n, value in enumerate(values, start=1):
+        if not isinstance(value, dict):
+            raise InputError(f"record {n}: a record is a JSON object, not {type(value).__name__}")
+        try:
+            records.append(Record.model_validate(value))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"])
+            raise InputError(f"record {n} is not a record: {where}: {err['msg']}",
+                             hint="check it with `toolforge validate FILE`") from None
+    return records
