@@ -133,7 +133,7 @@ class LabelStudio:
                         title=title, label_config=label_config,
                         description="Review of toolforge records (created by `toolforge review push`).",
                         show_collab_predictions=True, model_version="toolforge",
-                        show_skip_button=True,
+                        show_skip_button=True, expert_instruction=_instructions(), show_instruction=True,
                     )
                 except ApiError as exc:
                     if exc.status_code == 400:
@@ -144,6 +144,38 @@ class LabelStudio:
                 f"Label Studio rejected the labeling config: {exc}",
                 hint="use a shipped config (--config text|audio) or fix the XML passed with --label-config",
             ) from None
+
+    def configure_project(self, project: Any, *, overlap: int | None = None) -> dict[str, Any]:
+        """Instructions (kept current) and overlap: how many annotators see each task (Label Studio's
+        ``maximum_annotations``, which its free edition honours in the labeling queue)."""
+        want: dict[str, Any] = {}
+        instructions = _instructions()
+        if (getattr(project, "expert_instruction", None) or "") != instructions:
+            want.update(expert_instruction=instructions, show_instruction=True)
+        if overlap is not None and getattr(project, "maximum_annotations", None) != overlap:
+            want.update(maximum_annotations=overlap, overlap_cohort_percentage=100)
+        if want:
+            self.call("updating the project settings", self.sdk.projects.update, id=project.id, **want)
+        return want
+
+    def task(self, task_id: int) -> Any | None:
+        """One task (None when it is gone)."""
+        from label_studio_sdk.core.api_error import ApiError
+
+        with self.errors(f"reading task {task_id}"):
+            try:
+                return self.sdk.tasks.get(id=str(task_id))
+            except ApiError as exc:
+                if exc.status_code == 404:
+                    return None
+                raise
+
+    def set_task_data(self, task_id: int, data: dict[str, Any], meta: dict[str, Any] | None = None) -> None:
+        """Replace a task's data (and meta): how feedback and superseded marks reach the task."""
+        kwargs: dict[str, Any] = {"data": data}
+        if meta is not None:
+            kwargs["meta"] = meta
+        self.call(f"writing to task {task_id}", self.sdk.tasks.update, id=str(task_id), **kwargs)
 
     def ensure_local_storage(self, project_id: int, path: str) -> None:
         """A local-files import storage rooted at ``path`` (what lets the server serve audio files)."""
@@ -187,6 +219,12 @@ class LabelStudio:
             for pred in task.get("predictions") or []:
                 self.sdk.predictions.create(task=task_id, result=pred["result"],
                                             model_version=pred["model_version"])
+
+
+def _instructions() -> str:
+    from toolforge.review.guidance import instructions_html
+
+    return instructions_html()
 
 
 class _NotFound(Exception):

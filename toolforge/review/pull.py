@@ -1,12 +1,13 @@
 """``toolforge review pull``: annotations -> verdicts, edits -> new revisions.
 
 Every annotation is kept (one row per annotator per task) and checked against
-the project's labeling config. The verdict per record is resolved by majority
-vote; a tie goes to the most cautious tied choice (reject > needs_fix > accept).
-Edits come from the most recent annotation that agrees with the resolved
-verdict (never from a rejected record) and become a new revision
+the project's labeling config. Annotations on a superseded task (made on an
+older version of the record) are kept as ``stale`` and do not count. The
+verdict per record follows :mod:`toolforge.review.resolution` (ground truth,
+majority, ties, fixes, invalid edits). An applied edit becomes a new revision
 (``source="review"``, ``parent_id`` = the record it revises); the original is
-kept. Nothing is written until everything has been read and checked.
+kept. Nothing is written to the store until everything has been read and
+checked; then refused edits and other feedback are written to their tasks.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from toolforge.review.edits import (
     apply_edit,
     find_edit,
     read_annotation,
-    resolve,
 )
 from toolforge.review.push import open_project
 from toolforge.review.tasks import task_record_id
@@ -51,6 +51,10 @@ class PullResult:
     verdicts: dict[str, int] = field(default_factory=dict)
     revisions: int = 0
     run_id: str | None = None
+    stale_annotations: int = 0
+    pending: int = 0
+    ground_truth: int = 0
+    feedback_written: int = 0
     invalid_edits: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -81,6 +85,11 @@ class _Row:
     edit_status: str = "none"
     edit_reason: str | None = None
     revision_id: str | None = None
+    ground_truth: bool = False
+
+    @property
+    def choice(self) -> str | None:
+        return self.reading.choice if self.status == "ok" else None
 
 
 def _when(value: Any) -> datetime | None:
@@ -116,13 +125,21 @@ def load_records(store: Store, ids: list[str]) -> dict[str, RecordView]:
 
 
 def pull(store: Store, ls: LabelStudio, *, project_title: str | None = None,
-         project_id: int | None = None) -> PullResult:
+         project_id: int | None = None, leads: list[str] | None = None,
+         write_feedback: bool = True) -> PullResult:
+    """Read the project's annotations into the store; ``leads``: annotators (email or username) whose
+    annotations count as ground truth, like those marked ground truth in Label Studio."""
+    from toolforge.review import feedback, versions
+    from toolforge.review.resolution import decide
+
     proj = open_project(ls, title=project_title, project_id=project_id, kind="text", label_config=None,
                         create=False)
     li = interface(proj.config)
     users = ls.users()
     tasks = ls.export(proj.id, all_tasks=False)
     res = PullResult(ls.url, proj.id, tasks=len(tasks))
+    stale = versions.stale_tasks(store, ls.url, proj.id)
+    lead_set = {x.strip().lower() for x in leads or [] if x.strip()}
 
     task_rids: dict[int, str] = {}
     for task in tasks:
@@ -134,8 +151,10 @@ def pull(store: Store, ls: LabelStudio, *, project_title: str | None = None,
     records = load_records(store, sorted(set(task_rids.values())))
 
     rows: list[_Row] = []
+    task_data: dict[int, dict[str, Any]] = {}
     for task in tasks:
-        rid = task_rids.get(int(task["id"]))
+        tid = int(task["id"])
+        rid = task_rids.get(tid)
         if rid is None:
             continue
         record = records.get(rid)
@@ -143,53 +162,68 @@ def pull(store: Store, ls: LabelStudio, *, project_title: str | None = None,
             res.unknown_records += 1
             res.problems.append(f"task {task['id']}: record {rid} is not in this store")
             continue
+        task_data[tid] = task.get("data") or {}
         for ann in task.get("annotations") or []:
-            rows.append(_read_one(ann, int(task["id"]), record, li, users))
+            row = _read_one(ann, tid, record, li, users)
+            row.ground_truth = bool(ann.get("ground_truth")) or row.annotator.lower() in lead_set
+            if tid in stale and row.status != "skipped":
+                row.status, row.problem = "stale", stale[tid]
+                row.edit_obj, row.edit_status = None, "none" if row.edit_status != "invalid" else "invalid"
+            rows.append(row)
     res.annotations = len(rows)
     res.skipped = sum(r.status == "skipped" for r in rows)
     res.invalid_annotations = sum(r.status == "invalid" for r in rows)
+    res.stale_annotations = sum(r.status == "stale" for r in rows)
+    res.ground_truth = sum(r.ground_truth and r.status == "ok" for r in rows)
 
-    # Resolve per record over this pull's annotations plus those stored from other projects.
     by_record: dict[str, list[_Row]] = {}
     for row in rows:
         by_record.setdefault(row.record_id, []).append(row)
     other = _other_choices(store, ls.url, proj.id, list(by_record))
     children = _review_children(store)
+    own = _with_own_annotations(store, ls.url, proj.id) | {rid for rid, g in by_record.items()
+                                                            if any(r.choice for r in g)}
     new_records: list[tuple[Record, str, int]] = []   # (revision, parent id, revision number)
     verdicts: dict[str, tuple[str, int]] = {}
+    outcomes: dict[str, tuple[str, str, str | None, bool]] = {}    # record -> (verdict, basis, detail, pending)
+    unresolved: list[str] = []
     for rid, group in by_record.items():
-        ok = [r for r in group if r.status == "ok" and r.reading.choice]
-        choices = [r.reading.choice for r in ok if r.reading.choice] + other.get(rid, [])
-        verdict = resolve(choices)
-        if verdict is None:
+        outcome = decide(group, other.get(rid, []))
+        if outcome is None:
+            unresolved.append(rid)
             continue
-        verdicts[rid] = (verdict, len(choices))
-        edited = [r for r in ok if r.edit_obj]
-        winner = None
-        if verdict != "reject":
-            agreeing = [r for r in edited if r.reading.choice == verdict]
-            if agreeing:
-                winner = max(agreeing, key=lambda r: (r.annotated_at or datetime.min, r.annotation_id))
-        for r in edited:
-            if r is winner:
-                continue
-            r.edit_status = "not_applied"
-            r.edit_reason = ("the record was rejected" if verdict == "reject" else
-                             f"the resolved verdict is {verdict}" if r.reading.choice != verdict else
-                             f"a later edit (annotation {winner.annotation_id if winner else '?'}) was applied")
+        verdicts[rid] = (outcome.verdict, outcome.n)
+        outcomes[rid] = (outcome.verdict, outcome.basis, outcome.detail, outcome.pending)
+        res.pending += outcome.pending
+        for r in group:
+            if r.annotation_id in outcome.not_applied and r.edit_obj:
+                r.edit_status, r.edit_reason = "not_applied", outcome.not_applied[r.annotation_id]
+        follow = (outcome.revision_verdict or outcome.verdict, outcome.revision_basis or "inherited")
+        winner = outcome.winner
         if winner is not None:
             parent_id, parent_rev = _latest_revision(children, records[rid])
             revised = apply_edit(records[rid], winner.edit_obj, meta={
                 "parent_id": rid, "annotation_id": winner.annotation_id, "annotator": winner.annotator,
-                "project": f"{ls.url}#{proj.id}", "edit": winner.edit})
+                "project": f"{ls.url}#{proj.id}", "edit": winner.edit,
+                "possibly_stale": list(winner.edit_obj.possibly_stale)})
             winner.edit_status = "applied"
             winner.revision_id = revised.id
             if revised.id != rid and revised.id not in {c for c, _ in _chain(children, rid)}:
                 new_records.append((revised, parent_id, parent_rev + 1))
+            if revised.id:
+                verdicts[revised.id] = (follow[0], outcome.n)
+                outcomes[revised.id] = (follow[0], follow[1], f"fix of {rid} by {winner.annotator} "
+                                        f"(annotation {winner.annotation_id})", False)
+        # earlier review revisions of this record follow it unless annotators judged them on their own
+        for child, _rev in _chain(children, rid):
+            if child not in own and child not in verdicts:
+                verdicts[child] = (follow[0] if winner is not None else outcome.verdict, outcome.n)
+                outcomes[child] = (verdicts[child][0], "inherited", f"from the review of {rid}", outcome.pending)
     for row in rows:
         if row.edit_status == "invalid":
             res.invalid_edits.append({"record_id": row.record_id, "annotation_id": row.annotation_id,
-                                      "annotator": row.annotator, "reason": row.edit_reason})
+                                      "annotator": row.annotator, "reason": row.edit_reason,
+                                      "task_id": row.task_id})
 
     # -- write (everything above only read) ------------------------------------------------
     res.revisions = len(new_records)
@@ -205,25 +239,37 @@ def pull(store: Store, ls: LabelStudio, *, project_title: str | None = None,
                         "(SELECT task_id FROM _review_tasks)", [ls.url, proj.id])
             insert_rows(con, "review_annotations", ANNOTATION_COLUMNS, [
                 (ls.url, proj.id, r.annotation_id, r.task_id, r.record_id, r.annotator, r.annotated_at, r.status,
-                 r.problem, r.reading.choice, r.reading.rating, r.reading.notes, r.edit_status,
-                 json.dumps(r.edit) if r.edit else None, r.edit_reason, r.revision_id) for r in rows])
-        vrows: list[tuple[str, str, int]] = []
-        for rid, (verdict, n) in verdicts.items():
-            vrows.append((rid, verdict, n))
-            for child, _rev in _chain(children, rid):
-                vrows.append((child, verdict, n))
-        for revised, _parent, _rev in new_records:
-            verdict, n = verdicts[revised.meta["review"]["parent_id"]]
-            vrows.append((str(revised.id), verdict, n))
+                 r.problem, r.reading.choice if r.status in ("ok", "stale") else None, r.reading.rating,
+                 r.reading.notes, r.edit_status, json.dumps(r.edit) if r.edit else None,
+                 r.edit_reason, r.revision_id) for r in rows])
+        gone = [rid for rid in unresolved if rid not in other and any(r.status == "stale" for r in by_record[rid])]
+        for rid in gone:   # every annotation went stale (or was withdrawn): no verdict until re-annotated
+            con.execute("DELETE FROM review_verdicts WHERE record_id = ?", [rid])
+            con.execute("DELETE FROM review_outcomes WHERE record_id = ?", [rid])
         insert_rows(con, "review_verdicts", [("record_id", "VARCHAR"), ("verdict", "VARCHAR"),
                                              ("n_annotations", "INTEGER")],
-                    list({v[0]: v for v in vrows}.values()),
+                    [(rid, v, n) for rid, (v, n) in verdicts.items()],
                     on_conflict="ON CONFLICT (record_id) DO UPDATE SET verdict = excluded.verdict, "
                                 "n_annotations = excluded.n_annotations, resolved_at = now()::TIMESTAMP")
-    res.verdicts = dict(Counter(v for v, _ in verdicts.values()))
+        insert_rows(con, "review_outcomes", [("record_id", "VARCHAR"), ("verdict", "VARCHAR"), ("basis", "VARCHAR"),
+                                             ("detail", "VARCHAR"), ("pending", "BOOLEAN")],
+                    [(rid, *o) for rid, o in outcomes.items()],
+                    on_conflict="ON CONFLICT (record_id) DO UPDATE SET verdict = excluded.verdict, "
+                                "basis = excluded.basis, detail = excluded.detail, pending = excluded.pending, "
+                                "resolved_at = now()::TIMESTAMP")
+    res.verdicts = dict(Counter(v for rid, (v, _n) in verdicts.items() if rid in by_record))
     _validate_revisions(store, [r.id for r, _, _ in new_records if r.id])
     store.set_run_status(run_id, "done")
+    if write_feedback:
+        res.feedback_written = feedback.write_pull_feedback(ls, rows, outcomes, task_data, stale)
     return res
+
+
+def _with_own_annotations(store: Store, url: str, project_id: int) -> set[str]:
+    """Records with counted annotations stored from other projects (this project's are re-read now)."""
+    return {r[0] for r in store.con.execute(
+        "SELECT DISTINCT record_id FROM review_annotations WHERE status = 'ok' AND choice IS NOT NULL "
+        "AND NOT (url = ? AND project_id = ?)", [url, project_id]).fetchall()}
 
 
 def _read_one(ann: dict[str, Any], task_id: int, record: RecordView, li: Any, users: dict[int, str]) -> _Row:

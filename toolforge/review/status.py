@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from itertools import combinations
 from typing import Any
 
+from toolforge.review.agreement import agreement_report
 from toolforge.review.config import VERDICTS
 from toolforge.store.db import Store
-
-
-def fleiss_kappa(items: list[list[str]], categories: tuple[str, ...] = VERDICTS) -> float | None:
-    """Fleiss' kappa over items that have the same number (>= 2) of ratings; None when undefined."""
-    by_n: Counter[int] = Counter(len(i) for i in items if len(i) >= 2)
-    if not by_n:
-        return None
-    n = by_n.most_common(1)[0][0]
-    rows = [i for i in items if len(i) == n]
-    big_n = len(rows)
-    p_j = [sum(r.count(c) for r in rows) / (big_n * n) for c in categories]
-    p_i = [(sum(r.count(c) ** 2 for c in categories) - n) / (n * (n - 1)) for r in rows]
-    p_bar = sum(p_i) / big_n
-    p_e = sum(p * p for p in p_j)
-    if p_e >= 1.0:
-        return None
-    return round((p_bar - p_e) / (1 - p_e), 4)
 
 
 def review_status(store: Store) -> dict[str, Any]:
@@ -38,26 +20,30 @@ def review_status(store: Store) -> dict[str, Any]:
     for who, status, choice, n in con.execute(
             "SELECT annotator, status, coalesce(choice, ''), count(*) FROM review_annotations "
             "GROUP BY ALL ORDER BY 1").fetchall():
-        row = annotators.setdefault(who, {"annotations": 0, **{v: 0 for v in VERDICTS}, "skipped": 0, "invalid": 0})
+        row = annotators.setdefault(who, {"annotations": 0, **{v: 0 for v in VERDICTS}, "skipped": 0, "invalid": 0,
+                                          "stale": 0})
         row["annotations"] += n
         if status == "ok" and choice in VERDICTS:
             row[choice] += n
-        elif status in ("skipped", "invalid"):
+        elif status in ("skipped", "invalid", "stale"):
             row[status] += n
     edits = dict(con.execute("SELECT edit_status, count(*) FROM review_annotations WHERE edit_status <> 'none' "
                              "GROUP BY 1").fetchall())
-    per_record: dict[str, list[str]] = {}
-    for rid, choice in con.execute("SELECT record_id, choice FROM review_annotations WHERE status = 'ok' "
-                                   "AND choice IS NOT NULL ORDER BY record_id, annotation_id").fetchall():
-        per_record.setdefault(rid, []).append(choice)
-    multi = [c for c in per_record.values() if len(c) >= 2]
-    pairs = [(a, b) for c in multi for a, b in combinations(c, 2)]
-    agreement = {
-        "records_with_several": len(multi),
-        "unanimous": sum(len(set(c)) == 1 for c in multi),
-        "pairwise_agreement": round(sum(a == b for a, b in pairs) / len(pairs), 4) if pairs else None,
-        "fleiss_kappa": fleiss_kappa(multi),
-    }
+    rows = [{"record_id": rid, "annotator": who, "choice": choice, "scenario": scen}
+            for rid, who, choice, scen in con.execute(
+                "SELECT a.record_id, a.annotator, a.choice, r.scenario FROM review_annotations a "
+                "LEFT JOIN records r ON r.id = a.record_id WHERE a.status = 'ok' AND a.choice IS NOT NULL "
+                "ORDER BY a.record_id, a.annotated_at NULLS FIRST, a.annotation_id").fetchall()]
+    final = dict(con.execute("SELECT record_id, verdict FROM review_verdicts").fetchall())
+    agreement = agreement_report(rows, final)
+    outcomes = {"by_basis": {}, "pending": []}
+    if store.has_table("review_outcomes"):
+        outcomes["by_basis"] = dict(con.execute("SELECT basis, count(*) FROM review_outcomes GROUP BY 1 "
+                                                "ORDER BY 1").fetchall())
+        outcomes["pending"] = [{"record_id": rid, "detail": detail} for rid, detail in con.execute(
+            "SELECT record_id, detail FROM review_outcomes WHERE pending ORDER BY record_id LIMIT 50").fetchall()]
+    stale = dict(con.execute("SELECT status, count(*) FROM review_annotations WHERE status IN ('stale', 'invalid') "
+                             "GROUP BY 1").fetchall())
     return {
         "pushed": int(pushed[0]) if pushed else 0,
         "reviewed": sum(verdicts.values()),
@@ -65,5 +51,9 @@ def review_status(store: Store) -> dict[str, Any]:
         "annotators": annotators,
         "edits": edits,
         "agreement": agreement,
-        "resolution": "majority of annotators; ties go to the most cautious choice (reject > needs_fix > accept)",
+        "outcomes": outcomes,
+        "not_counted": stale,
+        "resolution": "a ground-truth annotation settles the record; otherwise the majority, ties going to the most "
+                      "cautious choice (reject > needs_fix > accept); a needs_fix with a valid fix accepts the fixed "
+                      "revision unless someone rejected; an invalid edit holds an accept back",
     }

@@ -74,27 +74,53 @@ def local_files_url(rel_path: str) -> str:
     return "/data/local-files/?d=" + quote(rel_path, safe="/")
 
 
-def build_task(record: Record, *, kind: str = "text", audio: dict[str, Any] | None = None) -> dict[str, Any]:
+def version_sha(record_id: str, audio: dict[str, Any] | None) -> str:
+    """What an annotation is made against: the record (its id is its content) and its audio."""
+    blob = json.dumps({"record": record_id, "audio": audio or None}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def build_task(record: Record, *, kind: str = "text", audio: dict[str, Any] | None = None,
+               parent: dict[str, Any] | None = None) -> dict[str, Any]:
     """The import payload for one record: ``data``, ``meta`` and a pre-fill prediction.
 
     ``audio`` (audio configs): ``{"url": ..., "timings": {message index: {"start", "end"}}}``
     (or ``{"url", "turn", "duration_s"}`` for a single spoken turn): the lines the player is synced to.
+    ``parent``: ``{"record_id", "task_id", "revision"}`` when the record revises one pushed before.
     """
+    from toolforge.review.guidance import checklist, tools_html
+
     assert record.id is not None
     calls = record.calls
     timing = None
     if audio:
         timing = audio.get("timings") or {
             audio["turn"]: {"start": 0.0, "end": float(audio.get("duration_s") or 0.0)}}
+    results = {m.tool_call_id: m.content or "" for m in record.messages if m.role == "tool" and m.tool_call_id}
+    title = f"{record.scenario or 'record'} · {record.id[:15]} · {len(calls)} call(s)"
+    if parent:
+        rev = f"revision {parent['revision']}" if parent.get("revision") else "revision"
+        title += f" · {rev} of {str(parent['record_id'])[:15]}"
     data: dict[str, Any] = {
         "record_id": record.id,
-        "title": f"{record.scenario or 'record'} · {record.id[:15]} · {len(calls)} call(s)",
+        "scenario": record.scenario or "",
+        "title": title,
         "dialogue": dialogue(record, timing),
         "tools": tools_text(record),
+        "tools_html": tools_html(record.tools_dump()),
+        "checklist": checklist(record.scenario),
+        "revision_of": str(parent["record_id"]) if parent else "",
+        "parent_task": int(parent["task_id"]) if parent and parent.get("task_id") else "",
+        "review_state": "open",
+        "review_feedback": "",
     }
     for i in range(1, MAX_CALL_SLOTS + 1):
         if i <= len(calls):
-            data[f"call_{i}"] = f"Call {i}: {calls[i - 1].name} arguments (JSON)"
+            has_result = calls[i - 1].id in results
+            data[f"call_{i}"] = (f"Call {i}: {calls[i - 1].name}: tool name (write remove to drop the call), "
+                                 f"arguments (JSON){', tool result' if has_result else ''}")
+        elif i == len(calls) + 1:
+            data[f"call_{i}"] = "Add a call (optional): tool name, arguments (JSON), tool result"
         else:
             data[f"call_{i}"] = ""
     if len(calls) > MAX_CALL_SLOTS:
@@ -106,8 +132,18 @@ def build_task(record: Record, *, kind: str = "text", audio: dict[str, Any] | No
     if answer:
         result.append(_textarea("answer", answer))
     for i, call in enumerate(calls[:MAX_CALL_SLOTS], start=1):
+        result.append(_textarea(f"tool_{i}", call.name))
         result.append(_textarea(f"args_{i}", args_json(call.arguments)))
-    task: dict[str, Any] = {"data": data, "meta": {"record_id": record.id}}
+        if call.id in results and results[call.id]:
+            result.append(_textarea(f"result_{i}", results[call.id]))
+    meta: dict[str, Any] = {"record_id": record.id,
+                            "version_sha": version_sha(record.id, audio if kind == "audio" else None),
+                            # what the feedback endpoint validates an annotation against (no store needed)
+                            "record": {"scenario": record.scenario, "tools": record.tools_dump(),
+                                       "messages": record.messages_dump()}}
+    if parent:
+        meta["revision_of"] = str(parent["record_id"])
+    task: dict[str, Any] = {"data": data, "meta": meta}
     task["meta"]["data_sha"] = data_sha(task, result)
     if result:
         task["predictions"] = [{"model_version": MODEL_VERSION, "result": result}]

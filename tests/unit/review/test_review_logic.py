@@ -8,6 +8,7 @@ import pytest
 
 from toolforge.errors import InputError
 from toolforge.record import Record
+from toolforge.review.agreement import agreement_report, krippendorff_alpha
 from toolforge.review.config import (
     CONFIG_KINDS,
     MAX_CALL_SLOTS,
@@ -24,7 +25,7 @@ from toolforge.review.edits import (
     read_annotation,
     resolve,
 )
-from toolforge.review.status import fleiss_kappa, review_status
+from toolforge.review.status import review_status
 from toolforge.review.tasks import build_task, format_call, task_record_id
 from toolforge.store import open_store
 
@@ -78,7 +79,10 @@ def test_task_shows_who_said_what_and_prefills(by_scenario):
     assert any(a.startswith("tool result (") for a in authors)
     texts = [line["text"] for line in task["data"]["dialogue"]]
     assert format_call("calculate", {"expression": "48210.5 * 1.08", "precision": 2}) in texts
-    assert task["data"]["call_3"].startswith("Call 3: send_email") and task["data"]["call_4"] == ""
+    assert task["data"]["call_3"].startswith("Call 3: send_email") and task["data"]["call_4"].startswith("Add a call")
+    assert task["data"]["call_5"] == ""  # empty slots have no header (the config hides them)
+    assert task["data"]["scenario"] == "complex_multi_step" and "Checklist (complex_multi_step)" in task["data"]["checklist"]
+    assert "<th>required</th>" in task["data"]["tools_html"]
     prefill = {r["from_name"]: r["value"]["text"][0] for r in task["predictions"][0]["result"]}
     assert prefill["answer"] == rec.final_answer
     assert json.loads(prefill["args_3"]) == rec.calls[2].arguments
@@ -176,10 +180,40 @@ def test_resolution_rule(choices, verdict):
     assert resolve(choices) == verdict
 
 
-def test_fleiss_kappa():
-    assert fleiss_kappa([["accept", "accept"], ["reject", "reject"]]) == 1.0
-    assert fleiss_kappa([["accept", "reject"], ["reject", "accept"]]) == -1.0
-    assert fleiss_kappa([["accept"]]) is None
+def test_krippendorff_alpha_on_krippendorffs_own_example():
+    # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability": 4 observers, 12 units, missing
+    # values; nominal alpha = 0.743 (unit 12 has one value and is not pairable).
+    units = [[1, 1, 1], [2, 2, 3, 2], [3, 3, 3, 3], [3, 3, 3, 3], [2, 2, 2, 2], [1, 2, 3, 4], [4, 4, 4, 4],
+             [1, 1, 2, 1], [2, 2, 2, 2], [5, 5, 5], [1, 1], [3]]
+    res = krippendorff_alpha(units)
+    assert res["alpha"] == pytest.approx(0.743, abs=0.0005) and res["records"] == 11 and res["values"] == 40
+
+
+def test_krippendorff_alpha_planted_verdicts():
+    # hand-computed (see tests/integration/test_review_workflow.py for the same table through the server):
+    # coincidences o_aa=3, o_ar=o_ra=1, o_rn=o_nr=1, o_nn=3; n_a=4, n_r=2, n_n=4, n=10
+    # alpha = 1 - (n-1) * 4 / (n^2 - sum n_c^2) = 1 - 9*4/64 = 0.4375
+    units = [["accept", "accept", "reject"], ["accept", "accept"], ["reject", "needs_fix"],
+             ["needs_fix"] * 3, ["accept"]]
+    assert krippendorff_alpha(units) == {"alpha": 0.4375, "records": 4, "values": 10}
+    assert krippendorff_alpha([["accept", "accept"], ["accept"]])["alpha"] is None  # no variation: undefined
+    assert krippendorff_alpha([["accept", "reject"], ["reject", "accept"]])["alpha"] == pytest.approx(-0.5)
+
+
+def test_agreement_report_per_pair_scenario_and_final():
+    rows = [{"record_id": r, "annotator": a, "choice": c, "scenario": s} for r, a, c, s in [
+        ("r1", "ana", "accept", "single_tool"), ("r1", "ben", "accept", "single_tool"),
+        ("r2", "ana", "accept", "single_tool"), ("r2", "ben", "reject", "single_tool"),
+        ("r3", "ana", "reject", "error_recovery"), ("r3", "cleo", "reject", "error_recovery"),
+        ("r4", "cleo", "accept", "error_recovery")]]
+    rep = agreement_report(rows, {"r1": "accept", "r2": "reject", "r3": "reject", "r4": "accept"})
+    assert rep["records_with_several"] == 3 and rep["unanimous"] == 2 and rep["alpha_records"] == 3
+    pair = rep["per_pair"]["ana | ben"]
+    assert pair["records"] == 2 and pair["agreed"] == 1
+    assert "ana | cleo" in rep["per_pair"] and "ben | cleo" not in rep["per_pair"]
+    assert rep["per_scenario"]["error_recovery"]["records"] == 1
+    assert rep["with_final_verdict"]["ana"] == {"agreement": round(2 / 3, 4), "records": 3, "agreed": 2}
+    assert rep["with_final_verdict"]["cleo"]["records"] == 2
 
 
 def test_status_counts_from_store(tmp_db, sample_records):
@@ -198,7 +232,8 @@ def test_status_counts_from_store(tmp_db, sample_records):
         st_ = review_status(st)
     assert st_["verdicts"] == {"accept": 1, "reject": 1, "needs_fix": 0}
     assert st_["annotators"]["ben"]["skipped"] == 1 and st_["annotators"]["ana"]["reject"] == 1
-    assert st_["agreement"]["records_with_several"] == 1 and st_["agreement"]["pairwise_agreement"] == 1.0
+    assert st_["agreement"]["records_with_several"] == 1 and st_["agreement"]["unanimous"] == 1
+    assert st_["agreement"]["with_final_verdict"]["ana"]["records"] == 2
 
 
 def test_record_view_reads_like_the_record(by_scenario):
