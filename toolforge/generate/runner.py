@@ -100,6 +100,7 @@ class JobResult:
     job: Job
     record: Record | None
     attempts: list[Attempt]
+    issues: list[Any] | None = None  # the accepted record's validation (warnings only), stored with it
 
 
 class Runner:
@@ -196,8 +197,9 @@ class Runner:
                 messages_out, issues = plan_messages(plan, job)
             if messages_out is not None and not issues:
                 # validate the plain form (no model round trip), then build the record once
-                issues = errors_only(validate_record({"scenario": job.scenario, "tools": self.tool_dicts(job),
-                                                      "messages": messages_out}))
+                checked = validate_record({"scenario": job.scenario, "tools": self.tool_dicts(job),
+                                           "messages": messages_out})
+                issues = errors_only(checked)
             if messages_out is not None and not issues:
                 meta = {"teacher": self.teacher.name, "run_id": self.run_id, "prompt_sha": self._sha,
                         "attempt": attempt, "mode": "oneshot", **job_summary(job)}
@@ -211,7 +213,7 @@ class Runner:
                     self.seen.add(key)
                     out.append(Attempt(job.scenario, job.index, attempt, "accepted", record_id=rec.id,
                                        latency_s=latency))
-                    return JobResult(job, rec, out)
+                    return JobResult(job, rec, out, checked)
             last_reason = issues[0].code
             detail = "; ".join(f"{i.path}: {i.message}" for i in issues[:5])
             if resp.finish_reason == "length" and last_reason == "json_invalid":
@@ -305,7 +307,7 @@ class Runner:
                     s = tasks.pop(task)
                     inflight[s] -= 1
                     result = task.result()  # FatalBackendError propagates
-                    writer.add(result.attempts, result.record)
+                    writer.add(result.attempts, result.record, result.issues)
                     for a in result.attempts:
                         if a.outcome == "rejected":
                             progress.rejected += 1

@@ -267,9 +267,10 @@ class StepwiseGenerator:
                 if exc.transport:
                     break
                 continue
-            issues: list[Any] = errors_only(validate_record({"scenario": job.scenario,
-                                                              "tools": [t.model_dump(exclude_none=True) for t in job.tools],
-                                                              "messages": messages}))
+            checked = validate_record({"scenario": job.scenario,
+                                       "tools": [t.model_dump(exclude_none=True) for t in job.tools],
+                                       "messages": messages})
+            issues: list[Any] = errors_only(checked)
             rec = None
             if not issues:
                 sources = [json.loads(a.output or "{}").get("source") for a in out
@@ -285,7 +286,7 @@ class StepwiseGenerator:
                     self.r.seen.add(key)
                     out.append(Attempt(job.scenario, job.index, attempt, "accepted", record_id=rec.id,
                                        latency_s=time.monotonic() - t0))
-                    return JobResult(job, rec, out)
+                    return JobResult(job, rec, out, checked)
             last = issues[0].code
             detail = "; ".join(f"{i.path}: {i.message}" for i in issues[:5])
             out.append(Attempt(job.scenario, job.index, attempt, "rejected", last, detail[:1000],

@@ -10,6 +10,7 @@ with reason ``duplicate_id`` and the runner asks for a replacement.
 from __future__ import annotations
 
 import json
+from typing import Any
 from dataclasses import dataclass, field
 
 from toolforge.record import Record
@@ -48,11 +49,14 @@ class RunWriter:
         self.records: list[Record] = []
         self.attempts: list[Attempt] = []
         self._tools: dict[tuple[str, ...], str] = {}
+        self.checks: dict[str, list[Any]] = {}  # record id -> the issues validation found (stored as its result)
 
-    def add(self, attempts: list[Attempt], record: Record | None = None) -> None:
+    def add(self, attempts: list[Attempt], record: Record | None = None, issues: list[Any] | None = None) -> None:
         self.attempts.extend(attempts)
         if record is not None:
             self.records.append(record)
+            if issues is not None and record.id is not None:
+                self.checks[record.id] = issues
 
     def _tools_json(self, r: Record) -> str:
         # a run offers the same catalog tools again and again: encode each tool set once
@@ -99,7 +103,12 @@ class RunWriter:
             seen.add(r.id)
             new.append(r)
             res.stored[r.scenario] = res.stored.get(r.scenario, 0) + 1
+        checks = [(r.id, self.checks.pop(r.id)) for r in recs if r.id in self.checks]
         with self.store.transaction():
+            if checks:  # the validation generation already ran: `stats` counts these records as validated
+                from toolforge.validate.run import insert_results
+
+                insert_results(con, "schema", [(rid, iss) for rid, iss in checks if rid in seen])
             if new:
                 insert_rows(con, "records", RECORD_COLUMNS, [
                     (r.id, r.scenario, self._tools_json(r), json.dumps(r.messages_dump(), ensure_ascii=False),

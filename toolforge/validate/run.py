@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -90,6 +91,68 @@ def validate_file(path: str | Path, *, check_scenario: bool = True, with_ids: bo
         yield LineResult(line.number, rid, issues)
 
 
+def iter_plain(store: Any, selection: Any = None, *, batch_size: int = 2000) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(id, record dict)`` for the selected records, decoded straight from the stored JSON.
+
+    The schema stage judges plain dicts, so no :class:`~toolforge.record.Record` model is
+    built: the stored columns are the record's ``to_dict()`` form already. A run offers
+    the same few tool sets again and again, so each distinct ``tools`` text is decoded once
+    (the validator does not change what it reads).
+    """
+    from toolforge.store.select import Selection, selection_sql
+
+    where, params = selection_sql(selection or Selection(), store)
+    cur = store.con.cursor()
+    try:
+        cur.execute(f"SELECT r.id, r.scenario, r.tools, r.messages, r.meta FROM records r WHERE {where} "
+                    "ORDER BY r.created_at, r.id", params)
+        tools_cache: dict[str, Any] = {}
+        loads = json.loads
+        while True:
+            chunk = cur.fetchmany(batch_size)
+            if not chunk:
+                break
+            for rid, scenario, tools, messages, meta in chunk:
+                t = tools_cache.get(tools)
+                if t is None:
+                    if len(tools_cache) > 4096:
+                        tools_cache.clear()
+                    t = tools_cache[tools] = loads(tools)
+                d: dict[str, Any] = {"id": rid}
+                if scenario is not None:
+                    d["scenario"] = scenario
+                d["tools"] = t
+                d["messages"] = loads(messages)
+                d["meta"] = loads(meta)
+                yield rid, d
+    finally:
+        cur.close()
+
+
+def insert_results(con: Any, stage: str, results: list[tuple[str, list[Any]]]) -> None:
+    """Replace validation results (``[(record_id, issues)]``) of ``stage`` on an open connection, inside the
+    caller's transaction (generation stores the checks it already ran with the records it writes)."""
+    from toolforge.store.bulk import insert_rows
+    from toolforge.store.db import ISSUE_COLUMNS, VALIDATION_COLUMNS
+
+    if not results:
+        return
+    ids = [rid for rid, _ in results]
+    con.execute("DELETE FROM issues WHERE stage = ? AND record_id IN (SELECT unnest(?::VARCHAR[]))", [stage, ids])
+    con.execute("DELETE FROM validations WHERE stage = ? AND record_id IN (SELECT unnest(?::VARCHAR[]))",
+                [stage, ids])
+    issue_rows, val_rows = [], []
+    for rid, issues in results:
+        n_err = 0
+        for iss in issues:
+            sev = getattr(iss, "severity", "error")
+            n_err += sev == "error"
+            issue_rows.append((rid, stage, iss.code, iss.path, iss.message, sev))
+        val_rows.append((rid, stage, n_err == 0, len(issues)))
+    insert_rows(con, "issues", ISSUE_COLUMNS, issue_rows)
+    insert_rows(con, "validations", VALIDATION_COLUMNS, val_rows)
+
+
 def validate_store(store: Any, selection: Any = None, stage: str = "schema", *, check_scenario: bool = True,
                    batch_size: int = 2000, results: list[tuple[str, list[Issue]]] | None = None,
                    **options: Any) -> Summary:
@@ -121,14 +184,15 @@ def validate_store(store: Any, selection: Any = None, stage: str = "schema", *, 
         def check(rec: Any) -> list[Issue]:
             return v.validate(rec)
 
+    rows = iter_plain(store, selection) if stage == "schema" else ((r.id, r) for r in store.iter_records(selection))
     batch: list[tuple[str, list[Issue]]] = []
     try:
-        for rec in store.iter_records(selection):
+        for rid, rec in rows:
             issues = check(rec)
             summary.add(issues)
-            batch.append((rec.id, issues))
+            batch.append((rid, issues))
             if results is not None and issues:
-                results.append((rec.id, issues))
+                results.append((rid, issues))
             if len(batch) >= batch_size:
                 store.replace_issues(stage, batch)
                 batch = []
