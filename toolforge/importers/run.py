@@ -58,6 +58,7 @@ def import_file(store: Store, path: str | Path, *, fmt: str = "toolforge", skip_
         more = f" ({len(result.errors) - 1} more bad lines)" if len(result.errors) > 1 else ""
         raise InputError(f"{path}:{number}: {why}{more}",
                          hint="fix the line, or pass --skip-invalid to import the good lines only")
-    with store.run("import", name=str(path), config={"format": fmt, "path": str(path)}) as run_id:
+    # one transaction: a failed import stores nothing, not even a run left marked "running"
+    with store.transaction(), store.run("import", name=str(path), config={"format": fmt, "path": str(path)}) as run_id:
         result.new = store.upsert_records(records, source=f"import:{fmt}", run_id=run_id)
     return result

@@ -148,6 +148,7 @@ class Store:
     def __init__(self, path: str | Path, *, read_only: bool = False, create: bool = True) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self._in_transaction = False
         if check_store_path(self.path) == "new":
             if read_only or not create:
                 raise StoreError(
@@ -190,7 +191,13 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing. Nested uses join the outer transaction (so a whole command, e.g. an
+        import with its run row, can be one transaction over helpers that open their own)."""
+        if self._in_transaction:
+            yield self.con
+            return
         self.con.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
         try:
             yield self.con
         except BaseException:
@@ -198,6 +205,8 @@ class Store:
             raise
         else:
             self.con.execute("COMMIT")
+        finally:
+            self._in_transaction = False
 
     # -- migrations ----------------------------------------------------------------------
     def migrate(self) -> list[str]:
@@ -288,8 +297,8 @@ class Store:
         except BaseException:
             try:
                 self.set_run_status(run_id, "failed")
-            except duckdb.Error:  # the connection itself failed: the original error says more
-                log.warning("could not mark run %s as failed", run_id)
+            except duckdb.Error:  # the transaction or connection failed: the original error says more
+                log.debug("could not mark run %s as failed", run_id)
             raise
         self.set_run_status(run_id, "done")
 
