@@ -93,24 +93,74 @@ def make_credentials(data_dir: Path) -> dict[str, str]:
     return creds
 
 
+def _read_registry() -> dict[str, str]:
+    try:
+        known = json.loads(_REGISTRY.read_text()) if _REGISTRY.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in known.items()} if isinstance(known, dict) else {}
+
+
+def prune_registry(known: dict[str, str] | None = None) -> dict[str, str]:
+    """The registry without servers whose data folders are gone (written back when something went)."""
+    known = _read_registry() if known is None else known
+    kept = {url: d for url, d in known.items() if (Path(d) / CREDENTIALS).is_file()}
+    if len(kept) != len(known):
+        try:
+            _write_registry(kept)
+        except OSError:
+            log.debug("could not prune the server registry")
+    return kept
+
+
+def _write_registry(known: dict[str, str]) -> None:
+    _REGISTRY.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _REGISTRY.with_suffix(".tmp")
+    tmp.write_text(json.dumps(known))
+    tmp.replace(_REGISTRY)
+
+
 def _remember(url: str, data_dir: Path) -> None:
     try:
-        _REGISTRY.parent.mkdir(parents=True, exist_ok=True)
-        known = json.loads(_REGISTRY.read_text()) if _REGISTRY.is_file() else {}
+        known = prune_registry()
         known[url.rstrip("/")] = str(Path(data_dir).resolve())
-        _REGISTRY.write_text(json.dumps(known))
+        _write_registry(known)
     except OSError:  # remembering is a convenience only
         log.debug("could not remember server %s", url)
 
 
 def credentials_for_url(url: str) -> dict[str, str] | None:
     """Credentials of a server that ``toolforge review serve`` started at ``url``, if any."""
+    data_dir = prune_registry().get(url.rstrip("/"))
+    return load_credentials(Path(data_dir)) if data_dir else None
+
+
+def data_dir_for_url(url: str) -> Path | None:
+    data_dir = prune_registry().get(url.rstrip("/"))
+    return Path(data_dir) if data_dir else None
+
+
+FEEDBACK_FILE = "toolforge-feedback.json"
+
+
+def save_feedback_endpoint(data_dir: Path, url: str, secret: str) -> None:
+    """Where the feedback endpoint of a server started by `review serve` listens (mode 0600: holds the secret)."""
+    path = Path(data_dir) / FEEDBACK_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"url": url, "secret": secret}, fh)
+
+
+def feedback_endpoint_for_url(url: str) -> dict[str, str] | None:
+    data_dir = data_dir_for_url(url)
+    path = data_dir / FEEDBACK_FILE if data_dir else None
+    if path is None or not path.is_file():
+        return None
     try:
-        known = json.loads(_REGISTRY.read_text()) if _REGISTRY.is_file() else {}
+        found = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    data_dir = known.get(url.rstrip("/"))
-    return load_credentials(Path(data_dir)) if data_dir else None
+    return found if isinstance(found, dict) and found.get("url") and found.get("secret") else None
 
 
 @dataclass
@@ -121,6 +171,9 @@ class LabelStudioServer:
     files_root: Path
     port: int = 0
     log_path: Path | None = None
+    # Label Studio refuses webhook URLs on local addresses while its SSRF protection is on; a server
+    # that must call the feedback endpoint on 127.0.0.1 runs with SSRF_PROTECTION_ENABLED=false.
+    allow_local_webhooks: bool = False
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -147,6 +200,8 @@ class LabelStudioServer:
             "LATEST_VERSION_CHECK": "false",  # no call to pypi.org at start (offline machines wait 10 s)
             "PYTHONUNBUFFERED": "1",
         })
+        if self.allow_local_webhooks:
+            env["SSRF_PROTECTION_ENABLED"] = "false"
         env.pop("VIRTUAL_ENV", None)
         return env
 
