@@ -114,8 +114,8 @@ def harden_schema(node: Any, *, string_max: int = STRING_MAX) -> Any:
     is_string = t == "string" or (isinstance(t, list) and "string" in t)
     if is_string and "enum" not in s and "const" not in s and "pattern" not in s \
             and s.get("format") not in ("date-time", "date", "time"):
-        lo = int(s.get("minLength", 0))
-        s["maxLength"] = max(lo, min(int(s.get("maxLength", string_max)), max(string_max, lo)))
+        if "maxLength" not in s:  # a bound the schema states is kept; a free string gets one
+            s["maxLength"] = max(int(s.get("minLength", 0)), string_max)
     if isinstance(s.get("additionalProperties"), dict) or (
             (t == "object" or "properties" in s) and s.get("additionalProperties", True) is True):
         s["additionalProperties"] = False
