@@ -45,11 +45,13 @@ fi
 
 # ---- Label Studio in its own environment ---------------------------------------------------
 LS_VERSION=1.23.2
-if ! stamp_ok labelstudio "$LS_VERSION"; then
+# sentry-sdk 3 dropped an option Label Studio 1.23 passes at start ("Unknown option 'send_default_pii'")
+LS_STAMP="$LS_VERSION sentry-sdk<3"
+if ! stamp_ok labelstudio "$LS_STAMP"; then
   log "installing Label Studio $LS_VERSION into .venv-labelstudio"
   [ -x .venv-labelstudio/bin/python ] || $PY -m venv .venv-labelstudio
   .venv-labelstudio/bin/python -m pip install -q --upgrade pip
-  .venv-labelstudio/bin/python -m pip install -q "label-studio==$LS_VERSION"
-  echo "$LS_VERSION" > "$STAMPS/labelstudio"
+  .venv-labelstudio/bin/python -m pip install -q "label-studio==$LS_VERSION" "sentry-sdk<3"
+  echo "$LS_STAMP" > "$STAMPS/labelstudio"
 fi
 log "ready: $ROOT/.venv (toolforge) and $ROOT/.venv-labelstudio (Label Studio)"
