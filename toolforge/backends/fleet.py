@@ -31,7 +31,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from toolforge.backends.base import ChatRequest, ChatResponse, Teacher, TransientError
-from toolforge.errors import BackendError, UsageError
+from toolforge.errors import UsageError
 
 log = logging.getLogger(__name__)
 

@@ -108,7 +108,11 @@ class CompiledTool:
             return issues
         seen_required: set[str] = set()
         found = False
-        for err in self.validator.iter_errors(args):
+        try:
+            errors = list(self.validator.iter_errors(args))
+        except re.error:  # a pattern Python's re cannot run (``\p{L}``): jsonschema-rs's errors below
+            errors = []
+        for err in errors:
             found = True
             issues.extend(_map_error(err, path, self, seen_required))
         if not found and self.compiled is not None:  # Python jsonschema sees no error: say what jsonschema-rs saw
@@ -198,6 +202,14 @@ def compile_rs(schema: dict[str, Any]) -> Any:
         return None
 
 
+def _only_regex_problems(schema: Any) -> bool:
+    from jsonschema import Draft202012Validator
+
+    meta = Draft202012Validator(Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    errors = list(meta.iter_errors(schema))
+    return bool(errors) and all(e.validator == "format" and e.validator_value == "regex" for e in errors)
+
+
 def _short(message: str, limit: int = 300) -> str:
     return message if len(message) <= limit else message[: limit - 3] + "..."
 
@@ -214,8 +226,10 @@ def compile_tool(name: str, schema: Any) -> CompiledTool:
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
-        where = _join("parameters", exc.absolute_path) if exc.absolute_path else "parameters"
-        return CompiledTool(name, schema, problem=f"not a valid JSON Schema at {where}: {_short(exc.message)}")
+        # a pattern only Python's re refuses (``\p{L}``, valid ECMA-262) is fine when jsonschema-rs runs it
+        if not (_only_regex_problems(schema) and compile_rs(schema) is not None):
+            where = _join("parameters", exc.absolute_path) if exc.absolute_path else "parameters"
+            return CompiledTool(name, schema, problem=f"not a valid JSON Schema at {where}: {_short(exc.message)}")
     props = schema.get("properties") or {}
     addl = schema.get("additionalProperties")
     closed = (addl is None or addl is False) and "unevaluatedProperties" not in schema

@@ -7,7 +7,13 @@ import asyncio
 import pytest
 
 from toolforge.backends.base import ChatRequest, ChatResponse, FatalBackendError, TransientError
-from toolforge.backends.fleet import FleetOptions, FleetTeacher, endpoint_dicts, load_fleet, parse_endpoints
+from toolforge.backends.fleet import (
+    FleetOptions,
+    FleetTeacher,
+    endpoint_dicts,
+    load_fleet,
+    parse_endpoints,
+)
 from toolforge.errors import UsageError
 
 REQ = ChatRequest(messages=[{"role": "user", "content": "hi"}])
