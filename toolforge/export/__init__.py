@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from toolforge.errors import InputError, MissingExtraError, UsageError
 from toolforge.export.base import ExportContext
-from toolforge.export.convert import THINK_MODES
+from toolforge.export.convert import DEFAULT_THINK, THINK_MODES
 from toolforge.export.splits import dedup_clusters, split_records, split_summary
 from toolforge.record import Record
 from toolforge.store.select import Selection
@@ -103,9 +103,11 @@ class ExportOptions(BaseModel):
     out: Path
     test_fraction: float = Field(0.0, ge=0.0, lt=1.0)
     seed: int = 0
-    think: str = "tags"
+    think: str = DEFAULT_THINK
     tool_markup: str = "tag"
     selection: Selection = Field(default_factory=lambda: Selection(status="curated"))
+    chat_template: Path | None = None      # keep only records this model template can render
+    template_name: str | None = None
 
 
 @dataclass
@@ -115,10 +117,28 @@ class ExportResult:
     run_id: str
     files: list[Path] = field(default_factory=list)
     splits: dict[str, Any] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)    # left out by the format, per reason code
+    excluded: dict[str, int] = field(default_factory=dict)   # left out by --chat-template, per issue code
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": self.format, "out": str(self.out), "run_id": self.run_id,
-                "files": [str(p) for p in self.files], "splits": self.splits}
+                "files": [str(p) for p in self.files], "splits": self.splits,
+                "skipped": self.skipped, "excluded": self.excluded}
+
+
+def keep_renderable(records: list[Record], chat_template: Path, *, think: str,
+                    template_name: str | None = None) -> tuple[list[Record], dict[str, int]]:
+    """The records a model's chat template can render (``toolforge.chat_template``), and the others per issue code."""
+    from toolforge.chat_template import load_chat_template, renderable
+
+    kept, excluded = renderable(load_chat_template(chat_template), records,
+                                think=think, template_name=template_name)
+    if not kept:
+        raise InputError(f"no selected record can be rendered by {chat_template} "
+                         f"({', '.join(f'{k}: {v}' for k, v in sorted(excluded.items()))})",
+                         hint="check one with `toolforge render --chat-template ...`")
+    log.info("--chat-template kept %d of %d records", len(kept), len(records))
+    return kept, excluded
 
 
 def select_records(store: Store, selection: Selection | None = None) -> list[Record]:
@@ -179,6 +199,10 @@ def export_dataset(store: Store, options: ExportOptions) -> ExportResult:
     out = options.out
     target = OutputDir(out, MANIFEST)  # --out that is a file: refused before anything is read or written
     records = select_records(store, options.selection)
+    excluded: dict[str, int] = {}
+    if options.chat_template is not None:
+        records, excluded = keep_renderable(records, options.chat_template, think=options.think,
+                                            template_name=options.template_name)
     splits = make_splits(store, records, test_fraction=options.test_fraction, seed=options.seed)
     summary = split_summary(splits)
     with target.staging() as tmp:
@@ -190,9 +214,13 @@ def export_dataset(store: Store, options: ExportOptions) -> ExportResult:
         target.check(tmp, written)  # a clash with a user's file fails here, before the store is written
         with store.run("export", config=options.model_dump(mode="json")) as run_id:
             manifest = {"format": options.format, "run_id": run_id, "seed": options.seed,
-                        "test_fraction": options.test_fraction, "think": options.think, "splits": summary}
+                        "test_fraction": options.test_fraction, "think": options.think, "splits": summary,
+                        "skipped": ctx.skipped}
+            if options.chat_template is not None:
+                manifest["chat_template"] = {"path": str(options.chat_template), "excluded": excluded}
             files = target.commit(tmp, written, manifest)
             record_export(store, run_id=run_id, kind="export", fmt=options.format, target=str(out), splits=splits,
                           seed=options.seed, test_fraction=options.test_fraction)
     log.info("exported %d records as %s to %s", len(records), options.format, out)
-    return ExportResult(format=options.format, out=out, run_id=run_id, files=files, splits=summary)
+    return ExportResult(format=options.format, out=out, run_id=run_id, files=files, splits=summary,
+                        skipped=dict(ctx.skipped), excluded=excluded)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,11 @@ class ExportContext:
     out_dir: Path
     think: str = "tags"
     tool_markup: str = "tag"
+    #: records a format could not hold and left out, per reason code (reported in export.json)
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, code: str) -> None:
+        self.skipped[code] = self.skipped.get(code, 0) + 1
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> Path:

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from toolforge.errors import InputError, UsageError
-from toolforge.export.convert import THINK_MODES
+from toolforge.export.convert import DEFAULT_THINK, THINK_MODES
 from toolforge.store.select import Selection
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class PushOptions(BaseModel):
     to: str | None = None                      # s3://bucket/prefix instead of the Hub
     test_fraction: float = Field(0.0, ge=0.0, lt=1.0)
     seed: int = 0
-    think: str = "field"
+    think: str = DEFAULT_THINK
     license: str = "apache-2.0"
     language: list[str] = Field(default_factory=lambda: ["en"])
     selection: Selection = Field(default_factory=lambda: Selection(status="curated"))

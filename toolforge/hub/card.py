@@ -123,7 +123,7 @@ def audio_summary(audio: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
 
 def build_card(store: Store, splits: dict[str, list[Record]], *, repo_id: str, license: str = "apache-2.0",
                language: list[str] | None = None, audio: dict[str, list[dict[str, Any]]] | None = None,
-               test_fraction: float = 0.0, seed: int = 0, think: str = "field",
+               test_fraction: float = 0.0, seed: int = 0, think: str = "tags",
                selection: Selection | None = None) -> str:
     """The README.md text of the dataset card."""
     from huggingface_hub import DatasetCard, DatasetCardData

@@ -12,6 +12,7 @@ or one observation holding a JSON list with one result per call). ``messages`` w
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from toolforge.importers import ConversionError
@@ -20,6 +21,10 @@ from toolforge.record import Record
 _ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "model": "assistant",
           "function_call": "call", "tool_call": "call", "observation": "tool", "tool": "tool", "function": "tool",
           "system": "system"}
+
+
+_THOUGHT = re.compile(r"\s*<think>\n?(.*?)\n?</think>\s*", re.DOTALL)
+_RESULTS_SEPARATOR = "\n</tool_response>\n<tool_response>\n"  # LLaMA-Factory's OpenAI converter
 
 
 def convert(value: Any) -> Record:
@@ -62,11 +67,16 @@ def convert(value: Any) -> Record:
                 messages.extend(answer_results(pending, _split(results, len(pending))))
                 pending, results = [], []
             if role == "call":
+                thought = _THOUGHT.match(text) if isinstance(text, str) else None
+                if thought:  # LLaMA-Factory's thought block before the JSON (toolforge's sharegpt export writes it)
+                    text = text[thought.end():]
                 calls = loads_lenient(text) if isinstance(text, str) else text
                 calls = calls if isinstance(calls, list) else [calls]
                 if not calls or not all(isinstance(c, dict) for c in calls):
                     raise ValueError(f"conversations[{i}]: a function_call must be a call object or a list of them")
                 msg = call_message(calls, counter)
+                if thought and thought.group(1).strip():
+                    msg["reasoning"] = thought.group(1)
                 pending = msg["tool_calls"]
                 messages.append(msg)
             elif role == "tool":
@@ -85,7 +95,10 @@ def convert(value: Any) -> Record:
 
 
 def _split(results: list[tuple[str | None, str]], n: int) -> list[tuple[str | None, str]]:
-    """One observation holding a JSON list of n results answers n parallel calls."""
+    """One observation holding a JSON list of n results answers n parallel calls, or n results
+    joined as LLaMA-Factory joins them (``</tool_response>``/``<tool_response>`` between them)."""
+    if len(results) == 1 and n > 1 and results[0][1].count(_RESULTS_SEPARATOR) == n - 1:
+        return [(None, part) for part in results[0][1].split(_RESULTS_SEPARATOR)]
     if len(results) == 1 and n > 1:
         try:
             value = json.loads(results[0][1])
