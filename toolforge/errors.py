@@ -15,9 +15,12 @@ class ToolforgeError(Exception):
     exit_code: int = 2
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        from toolforge.redact import redact_text
+
+        message = redact_text(message)  # credentials in a URL or value never reach an error line
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = redact_text(hint) if hint else hint
 
     def __str__(self) -> str:
         return self.message
@@ -59,3 +62,12 @@ class MissingExtraError(ToolforgeError):
 
 class ExternalServiceError(ToolforgeError):
     """A server toolforge talks to (Label Studio, the Hub, S3) refused or is down."""
+
+
+class Interrupted(ToolforgeError):
+    """Ctrl-C: the CLI prints ``error: interrupted`` (and the hint, e.g. how to resume) and exits 130."""
+
+    exit_code = 130
+
+    def __init__(self, message: str = "interrupted", *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)

@@ -102,11 +102,11 @@ def test_semantic_with_the_packaged_model(tmp_path, run_cli):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--method", "fuzzy"], "unknown dedup method 'fuzzy'"),
+        (["--method", "fuzzy"], "Invalid value for '--method': 'fuzzy' is not one of 'exact', 'near', 'semantic'"),
         (["--method", "near", "--threshold", "1.5"], "threshold must be greater than 0 and at most 1"),
         (["--method", "near", "--threshold", "-1"], "threshold must be greater than 0 and at most 1"),
         (["--method", "exact", "--threshold", "0.5"], "--threshold applies to the near and semantic methods"),
-        (["--method", "near", "--engine", "faiss"], "unknown near-dedup engine 'faiss'"),
+        (["--method", "near", "--engine", "faiss"], "Invalid value for '--engine': 'faiss' is not one of 'duckdb', 'datasketch'"),
         (["--method", "near", "--against", "no/such/file.jsonl"], "no file or folder no/such/file.jsonl"),
     ],
 )

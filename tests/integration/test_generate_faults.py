@@ -17,7 +17,7 @@ def test_faults_are_retried_or_reasked_and_each_is_stored(fault_server, run_cli,
     n = 6
     proc = run_cli("generate", "-s", "single_tool", "-s", "multi_tool_sequential", "-s", "error_recovery",
                    "-s", "no_tool_needed", "--n", str(n), "--teacher", f"openai:stub@{fault_server}",
-                   "-o", "timeout=1.0", "--concurrency", "8", "--max-attempts", "4", "--seed", "3",
+                   "--teacher-option", "timeout=1.0", "--concurrency", "8", "--max-attempts", "4", "--seed", "3",
                    "--db", tmp_db, "--json", timeout=300)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)

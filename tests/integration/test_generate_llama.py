@@ -57,7 +57,7 @@ def test_generate_every_scenario_through_llama_server(llama_server, run_cli, tmp
 
 
 def test_generate_every_scenario_in_process(smollm2_path, run_cli, tmp_db):
-    proc = run_cli("generate", "--teacher", f"llamacpp:{smollm2_path}", "-o", "n_threads=1",
+    proc = run_cli("generate", "--teacher", f"llamacpp:{smollm2_path}", "--teacher-option", "n_threads=1",
                    "--db", tmp_db, *COMMON, timeout=900)
     assert proc.returncode == 0, proc.stderr
     check_store(tmp_db, json.loads(proc.stdout), "llamacpp:")

@@ -37,7 +37,7 @@ def counts(db):
 
 def test_sigkill_then_resume_ends_with_exactly_n(run_cli, tmp_db):
     args = ["generate", "-s", "single_tool", "-s", "multi_tool_parallel", "--n", str(N // 2), "--teacher", "fake:",
-            "-o", "latency=0.1", "--concurrency", "2", "--seed", "9", "--run-name", "nightly", "--db", str(tmp_db)]
+            "--teacher-option", "latency=0.1", "--concurrency", "2", "--seed", "9", "--run-name", "nightly", "--db", str(tmp_db)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "toolforge", *args], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
@@ -62,14 +62,14 @@ def test_sigkill_then_resume_ends_with_exactly_n(run_cli, tmp_db):
     n_rec, n_ids, accepted, orphans, runs, bad = counts(tmp_db)
     assert n_rec == n_ids == accepted == N and orphans == 0 and bad == 0
 
-    again = run_cli(*[a for a in args if a != "latency=0.1" and a != "-o"], "--json", check=True)
+    again = run_cli(*[a for a in args if a != "latency=0.1" and a != "--teacher-option"], "--json", check=True)
     assert json.loads(again.stdout)["new"] == 0  # same --run-name: the run is complete, nothing added
     assert counts(tmp_db)[0] == N
 
 
 def test_ctrl_c_stores_what_was_accepted_and_the_same_command_continues(run_cli, tmp_db):
     n = 40
-    args = ["generate", "-s", "no_tool_needed", "--n", str(n), "--teacher", "fake:", "-o", "latency=0.1",
+    args = ["generate", "-s", "no_tool_needed", "--n", str(n), "--teacher", "fake:", "--teacher-option", "latency=0.1",
             "--concurrency", "2", "--seed", "5", "--run-name", "ctrl-c", "--db", str(tmp_db)]
     proc = subprocess.Popen([sys.executable, "-m", "toolforge", *args], env={**os.environ, "PYTHONPATH": str(ROOT)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -128,13 +128,13 @@ def test_render_and_parse_round_trip(run_cli, sample_dicts):
 
 
 def test_parse_edge_cases(run_cli):
-    none = run_cli("parse", "-f", "hermes", input="Just an answer.")
+    none = run_cli("parse", "--family", "hermes", input="Just an answer.")
     assert none.returncode == 0 and json.loads(none.stdout) == []
-    bad = run_cli("parse", "-f", "hermes", input="<tool_call>{oops}</tool_call>")
+    bad = run_cli("parse", "--family", "hermes", input="<tool_call>{oops}</tool_call>")
     assert bad.returncode == 2 and bad.stderr.startswith("error:")
-    unknown = run_cli("parse", "-f", "klingon", input="x")
+    unknown = run_cli("parse", "--family", "klingon", input="x")
     assert unknown.returncode == 2 and "hermes" in unknown.stderr
-    notrec = run_cli("render", "-f", "hermes", input='{"messages": "nope"}')
+    notrec = run_cli("render", "--family", "hermes", input='{"messages": "nope"}')
     assert notrec.returncode == 2 and notrec.stderr.startswith("error:")
 
 

@@ -175,7 +175,7 @@ def test_generate_survives_sigkill_at_random_moments(tmp_path):
     # A slow simulated teacher (about 12 s of work for the 42 records at concurrency 3), so that the
     # seeded kill moments (0.3-2.5 s after start) land while the run is working, not after it ended,
     # however fast the generator itself becomes.
-    args = ["generate", "--db", str(db), "--teacher", "fake:", "-o", "latency=0.9", "--concurrency", "3",
+    args = ["generate", "--db", str(db), "--teacher", "fake:", "--teacher-option", "latency=0.9", "--concurrency", "3",
             "--n", "6", "--seed", "5", "--run-name", "crashy"]
     kills = 0
     for _ in range(GENERATE_KILLS):

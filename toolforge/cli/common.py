@@ -1,15 +1,21 @@
-"""Options and output helpers shared by every command module."""
+"""Options and output helpers shared by every command module.
+
+Everything written here goes through :mod:`toolforge.cli.display`: messages are
+cleaned of escape sequences and control characters, JSON is exact and safe to print.
+This module must stay cheap to import (``--help`` loads it): no pydantic, DuckDB or Rich.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from toolforge.store.db import DEFAULT_DB
+from toolforge.cli.display import clean, is_quiet, json_text
+
+DEFAULT_DB = "toolforge.duckdb"  # toolforge.store.db.DEFAULT_DB (a test checks they agree)
 
 DbOption = Annotated[
     Path,
@@ -25,22 +31,28 @@ def default_db() -> Path:
 def stdout_console() -> Any:
     from rich.console import Console
 
-    return Console(soft_wrap=True)
+    return Console(soft_wrap=True, highlight=False)
 
 
 def stderr_console() -> Any:
     from rich.console import Console
 
-    return Console(stderr=True, soft_wrap=True)
+    return Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(json_text(data) + "\n")
 
 
 def info(message: str) -> None:
-    """A progress or status message: stderr, never stdout."""
-    typer.echo(message, err=True)
+    """A progress or status message: stderr, never stdout; cleaned (it may quote data); silent with -q."""
+    if not is_quiet():
+        typer.echo(clean(message, multiline=True), err=True)
+
+
+def warn(message: str) -> None:
+    """A warning the user should see unless they asked for errors only (-q)."""
+    info(f"warning: {message}")
 
 
 def choice_check(value: str, choices: list[str] | tuple[str, ...], what: str) -> str:
@@ -49,3 +61,8 @@ def choice_check(value: str, choices: list[str] | tuple[str, ...], what: str) ->
     if value not in choices:
         raise UsageError(f"unknown {what} {value!r}", hint=f"choose one of: {', '.join(choices)}")
     return value
+
+
+def is_stdout_path(path: Path | str | None) -> bool:
+    """``-o -``: write to stdout instead of a file."""
+    return path is not None and str(path) == "-"

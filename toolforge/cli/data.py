@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json, stdout_console
+from toolforge.cli.choices import SCENARIOS, ImportFormat, Scenario, Status, each_one_of
+from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -18,9 +19,9 @@ def register(app: typer.Typer) -> None:
 
 def import_cmd(
     file: Annotated[Path, typer.Argument(help="JSON Lines file to import ('-' for stdin).")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Source format (see README: Import formats).")] = "toolforge",
+    fmt: Annotated[ImportFormat, typer.Option("--format", "-f", help="Source format (see README: Import formats).")] = "toolforge",
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Store the good lines even if some are bad.")] = False,
-    scenario: Annotated[Optional[str], typer.Option(help="Scenario for records that do not state one.")] = None,
+    scenario: Annotated[Optional[Scenario], typer.Option(help="Scenario for records that do not state one.")] = None,
     db: DbOption = default_db(),
     as_json: JsonOption = False,
 ) -> None:
@@ -47,9 +48,9 @@ def import_cmd(
 
 
 def list_cmd(
-    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", help="Only these scenarios.")] = None,
-    status: Annotated[str, typer.Option(help="any, valid, invalid, unvalidated, accepted, rejected, needs_fix, reviewed, unreviewed, curated.")] = "any",
-    include_duplicates: Annotated[bool, typer.Option("--include-duplicates", help="Also list records marked as duplicates.")] = True,
+    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SCENARIOS), metavar="SCENARIO", help="Only these scenarios.")] = None,
+    status: Annotated[Status, typer.Option(help="Which records (see README: Selection).")] = "any",
+    include_duplicates: Annotated[bool, typer.Option("--include-duplicates/--no-include-duplicates", help="Also list records marked as duplicates.")] = True,
     limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many records.")] = None,
     db: DbOption = default_db(),
     as_json: JsonOption = False,
@@ -67,17 +68,16 @@ def list_cmd(
     if as_json:
         print_json(rows)
         return
-    from rich.table import Table
+    from toolforge.cli.display import Column, print_table, stdout_is_terminal
 
-    table = Table(title=f"{len(rows)} records")
-    table.add_column("id", no_wrap=True)
-    table.add_column("scenario")
-    table.add_column("calls")
-    table.add_column("user request", overflow="fold")
-    for r in records:
-        user = r.first_user_text if len(r.first_user_text) <= 80 else r.first_user_text[:77] + "..."
-        table.add_row((r.id or "")[:15], r.scenario or "-", ", ".join(c.name for c in r.calls) or "-", user)
-    stdout_console().print(table)
+    terminal = stdout_is_terminal()
+    table = []
+    for r in records:  # a terminal gets short ids and requests; a pipe gets them whole
+        user = r.first_user_text if not terminal or len(r.first_user_text) <= 80 else r.first_user_text[:77] + "..."
+        table.append([(r.id or "")[:15] if terminal else r.id, r.scenario or "-",
+                      ", ".join(c.name for c in r.calls) or "-", user])
+    print_table([Column("id", no_wrap=True), "scenario", "calls", Column("user request", fold=True)], table,
+                title=f"{len(rows)} records")
 
 
 def show_cmd(

@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json, stdout_console
+from toolforge.cli.choices import SCENARIOS, DedupEngine, DedupMethod, Status, each_one_of
+from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -14,14 +15,14 @@ def register(app: typer.Typer) -> None:
 
 
 def dedup_cmd(
-    method: Annotated[str, typer.Option("--method", "-m", help="exact, near (MinHash + LSH) or semantic (embeddings).")] = "exact",
+    method: Annotated[DedupMethod, typer.Option("--method", help="exact, near (MinHash + LSH) or semantic (embeddings).")] = "exact",
     threshold: Annotated[Optional[float], typer.Option(help="near: Jaccard (default 0.8); semantic: cosine (default 0.85); in (0, 1].")] = None,
     against: Annotated[Optional[str], typer.Option("--against", help="Decontaminate: mark records too close to this eval file or folder (e.g. ../shared/bfcl), or split:NAME of the last export.")] = None,
     ngram: Annotated[Optional[int], typer.Option(help="near: shingles are word n-grams of length 1..N (default 1).")] = None,
     num_perm: Annotated[Optional[int], typer.Option("--num-perm", help="near: MinHash permutations (default 64).")] = None,
-    engine: Annotated[Optional[str], typer.Option(help="near: duckdb (default, faster) or datasketch.")] = None,
-    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", help="Only these scenarios.")] = None,
-    status: Annotated[str, typer.Option(help="Only records with this status (any, valid, curated, ...).")] = "any",
+    engine: Annotated[Optional[DedupEngine], typer.Option(help="near: duckdb (default, faster) or datasketch.")] = None,
+    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SCENARIOS), metavar="SCENARIO", help="Only these scenarios.")] = None,
+    status: Annotated[Status, typer.Option(help="Only records with this status (any, valid, curated, ...).")] = "any",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be marked; write nothing.")] = False,
     db: DbOption = default_db(),
     as_json: JsonOption = False,
@@ -36,7 +37,7 @@ def dedup_cmd(
         from toolforge.dedup.semantic import model_dir
 
         model_dir()  # a missing extra fails before the store is opened
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:
         result = run_dedup(store, cfg)
     data = result.to_dict()
     if as_json:
@@ -50,12 +51,8 @@ def dedup_cmd(
         info(f"{result.method} dedup: {result.records} records, {result.clusters} clusters, {verb} {result.marked} "
              f"duplicates ({result.seconds:.2f} s)")
     if result.largest:
-        from rich.table import Table
+        from toolforge.cli.display import Column, print_table
 
-        table = Table(title="closest matches" if result.against else "largest clusters")
         cols = list(result.largest[0])
-        for c in cols:
-            table.add_column(c, no_wrap=True)
-        for row in result.largest:
-            table.add_row(*(str(row[c]) for c in cols))
-        stdout_console().print(table)
+        print_table([Column(c, no_wrap=True) for c in cols], [[row[c] for c in cols] for row in result.largest],
+                    title="closest matches" if result.against else "largest clusters")

@@ -7,11 +7,12 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json, stdout_console
+from toolforge.cli.choices import SCENARIOS, Status, each_one_of
+from toolforge.cli.common import DbOption, JsonOption, default_db, info, is_stdout_path, print_json
 
-ScenarioOpt = Annotated[Optional[list[str]], typer.Option("--scenario", "-s", help="Only these scenarios.")]
-StatusOpt = Annotated[str, typer.Option(help="Which records: any, valid, invalid, curated, accepted, ...")]
-DupOpt = Annotated[bool, typer.Option("--include-duplicates", help="Also count records marked by dedup.")]
+ScenarioOpt = Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SCENARIOS), metavar="SCENARIO", help="Only these scenarios.")]
+StatusOpt = Annotated[Status, typer.Option(help="Which records (see README: Selection).")]
+DupOpt = Annotated[bool, typer.Option("--include-duplicates/--no-include-duplicates", help="Also count records marked by dedup.")]
 CatalogOpt = Annotated[Optional[str], typer.Option("--catalog", help="Also report coverage of this tool catalog (name or file).")]
 
 
@@ -54,7 +55,7 @@ def stats_cmd(
 
 
 def report_cmd(
-    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")] = Path("report.html"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write ('-' for stdout).")] = Path("report.html"),
     scenario: ScenarioOpt = None,
     status: StatusOpt = "any",
     include_duplicates: DupOpt = False,
@@ -74,22 +75,25 @@ def report_cmd(
     with open_store(db, read_only=True) as store:
         if store.count_records() == 0:
             raise InputError(f"{db} holds no records: nothing to report", hint="import or generate records first")
+        if is_stdout_path(out):
+            import sys
+
+            from toolforge.report import render_report
+            from toolforge.stats import compute_stats
+
+            stats = compute_stats(store, sel, catalog=catalog)
+            sys.stdout.write(render_report(stats))
+            info(f"wrote the report to stdout ({stats['selected']} records selected of {stats['records']['total']})")
+            return
         stats = write_report(store, out, sel, catalog=catalog)
     info(f"wrote {out} ({stats['selected']} records selected of {stats['records']['total']})")
 
 
 def _render(stats: dict[str, Any]) -> None:
-    from rich.table import Table
-
-    con = stdout_console()
+    from toolforge.cli.display import Column, print_table
 
     def table(title: str, cols: list[str], rows: list[list[Any]]) -> None:
-        t = Table(title=title, title_justify="left")
-        for i, c in enumerate(cols):
-            t.add_column(c, justify="left" if i == 0 else "right")
-        for r in rows:
-            t.add_row(*("-" if v is None else str(v) for v in r))
-        con.print(t)
+        print_table([Column(c, justify="left" if i == 0 else "right") for i, c in enumerate(cols)], rows, title=title)
 
     rec = stats["records"]
     cols = ["scenario", "total", "valid", "invalid", "unvalidated", "duplicates"]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from toolforge.cli.common import JsonOption, info, print_json, stdout_console
+from toolforge.cli.common import JsonOption, info, is_stdout_path, print_json
 
 tools_app = typer.Typer(no_args_is_help=True, help="Tool catalogs: list, show, validate, from-python.")
 
@@ -32,16 +31,10 @@ def list_tools(
                      "tools": [{"name": t.function.name, "description": t.function.description} for t in c.tools]}
                     for c in cats])
         return
-    from rich.table import Table
+    from toolforge.cli.display import Column, print_table
 
-    table = Table()
-    table.add_column("catalog")
-    table.add_column("tool")
-    table.add_column("description", overflow="fold")
-    for c in cats:
-        for t in c.tools:
-            table.add_row(c.name, t.function.name, t.function.description)
-    stdout_console().print(table)
+    print_table(["catalog", "tool", Column("description", fold=True)],
+                [[c.name, t.function.name, t.function.description] for c in cats for t in c.tools])
 
 
 @tools_app.command("show")
@@ -79,16 +72,18 @@ def validate_catalog(
 @tools_app.command("from-python")
 def from_python(
     module: Annotated[Path, typer.Argument(help="A .py file whose public functions become tools.")],
-    functions: Annotated[Optional[list[str]], typer.Option("--function", "-f", help="Only these functions.")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the catalog here instead of stdout.")] = None,
+    functions: Annotated[Optional[list[str]], typer.Option("--function", help="Only these functions.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the catalog here instead of stdout ('-': stdout).")] = None,
     name: Annotated[Optional[str], typer.Option(help="Catalog name (default: module name).")] = None,
 ) -> None:
     """Turn typed, Google-docstring'd Python functions into a catalog JSON (HF get_json_schema conventions)."""
     from toolforge.catalog.from_python import catalog_from_module
 
     catalog = catalog_from_module(module, only=functions, name=name)
-    text = json.dumps(catalog, indent=2, ensure_ascii=False) + "\n"
-    if out:
+    from toolforge.cli.display import json_text
+
+    text = json_text(catalog) + "\n"
+    if out and not is_stdout_path(out):
         out.write_text(text, encoding="utf-8")
         info(f"wrote {len(catalog['tools'])} tools to {out}")
     else:

@@ -191,6 +191,6 @@ def test_tables_without_validation_results(filled_db, run_cli):
 
 def test_stats_bad_options(filled_db, run_cli):
     proc = run_cli("stats", "--db", filled_db, "--status", "shiny")
-    assert proc.returncode == 2 and proc.stderr.startswith("error: status:")
+    assert proc.returncode == 2 and proc.stderr.startswith("error: Invalid value for '--status': 'shiny' is not one of 'any',")
     proc = run_cli("stats", "--db", filled_db, "--catalog", "no-such-catalog")
     assert proc.returncode == 2 and proc.stderr.startswith("error: unknown catalog 'no-such-catalog'")
