@@ -105,9 +105,10 @@ class LlamaCppTeacher:
         g = self._grammars.get(key)
         if g is None:
             from llama_cpp import LlamaGrammar
+            from llama_cpp.llama_grammar import json_schema_to_gbnf
 
             try:
-                g = LlamaGrammar.from_json_schema(key, verbose=False)
+                g = LlamaGrammar.from_string(exclude_control_chars(json_schema_to_gbnf(key)), verbose=False)
             except Exception as exc:  # the converter raises assertions and ValueErrors
                 raise FatalBackendError(f"llama.cpp cannot compile the response schema: {exc}") from None
             self._grammars[key] = g
@@ -149,6 +150,18 @@ class LlamaCppTeacher:
 def from_spec(rest: str, **options: Any) -> LlamaCppTeacher:
     path = resolve_model(rest)
     return LlamaCppTeacher(path, LlamaCppOptions(**options), rest or DEFAULT_MODEL)
+
+
+#: llama-cpp-python's converter lets any character but ``"`` and ``\`` into a JSON string, raw control
+#: characters included (then ``json.loads`` refuses the reply); this rule also excludes them.
+_CHAR_RULE = 'char ::= [^"\\\\] |'
+_SAFE_CHAR_RULE = 'char ::= [^"\\\\\\x00-\\x1F\\x7F] |'
+
+
+def exclude_control_chars(gbnf: str) -> str:
+    """A GBNF grammar whose JSON string characters exclude raw control characters (U+0000-U+001F, U+007F)."""
+    return "\n".join(_SAFE_CHAR_RULE + line[len(_CHAR_RULE):] if line.startswith(_CHAR_RULE) else line
+                     for line in gbnf.split("\n"))
 
 
 def gbnf_safe_pattern(pattern: str) -> str:

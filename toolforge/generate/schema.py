@@ -41,7 +41,7 @@ from typing import Any
 from toolforge.record import Tool
 
 USER_MAX = 400
-ANSWER_MAX = 1200
+ANSWER_MAX = 1000  # whole answers; llama.cpp's grammar parser refuses (and crashes on) much longer bounds
 STRING_MAX = 120
 RESULT_STRING_MAX = 200
 ARRAY_MAX = 5
