@@ -86,7 +86,7 @@ def safe_pattern(pattern: str) -> str:
             i = j + 1
             continue
         if c in "*+" and (i + 1 >= n or pattern[i + 1] != "?"):
-            out.append("{0,%d}" % REPEAT_MAX if c == "*" else "{1,%d}" % REPEAT_MAX)
+            out.append(f"{{0,{REPEAT_MAX}}}" if c == "*" else f"{{1,{REPEAT_MAX}}}")
             i += 1
             continue
         out.append(c)
@@ -113,9 +113,8 @@ def harden_schema(node: Any, *, string_max: int = STRING_MAX) -> Any:
     t = s.get("type")
     is_string = t == "string" or (isinstance(t, list) and "string" in t)
     if is_string and "enum" not in s and "const" not in s and "pattern" not in s \
-            and s.get("format") not in ("date-time", "date", "time"):
-        if "maxLength" not in s:  # a bound the schema states is kept; a free string gets one
-            s["maxLength"] = max(int(s.get("minLength", 0)), string_max)
+            and s.get("format") not in ("date-time", "date", "time") and "maxLength" not in s:
+        s["maxLength"] = max(int(s.get("minLength", 0)), string_max)  # a stated bound is kept; a free string gets one
     if isinstance(s.get("additionalProperties"), dict) or (
             (t == "object" or "properties" in s) and s.get("additionalProperties", True) is True):
         s["additionalProperties"] = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from toolforge.generate.harden import has_control_chars, harden_schema, safe_pattern
+from toolforge.generate.harden import harden_schema, has_control_chars, safe_pattern
 
 
 def test_patterns_cannot_match_control_characters_quotes_or_backslashes():
