@@ -39,7 +39,7 @@ def login_cookies(url: str, email: str, password: str) -> dict[str, str]:
 
 
 async def _cdp_screenshot(ws_url: str, cookies: dict[str, str], page_url: str, out: Path, *, wait_for: str,
-                          settle_s: float, width: int, height: int) -> dict:
+                          settle_s: float, width: int, height: int, probe: str | None = None) -> dict:
     import aiohttp
 
     async with aiohttp.ClientSession() as session, session.ws_connect(ws_url, max_msg_size=0) as ws:
@@ -82,16 +82,20 @@ async def _cdp_screenshot(ws_url: str, cookies: dict[str, str], page_url: str, o
             "JSON.stringify({audio: document.querySelectorAll('audio').length, "
             "canvas: document.querySelectorAll('canvas').length})"))
         media = json.loads(res.get("result", {}).get("value", "{}") or "{}")
+        if probe:
+            res = await send("Runtime.evaluate", returnByValue=True, expression=probe)
+            media["probe"] = res.get("result", {}).get("value")
         shot = await send("Page.captureScreenshot", format="png", captureBeyondViewport=False)
         out.write_bytes(base64.b64decode(shot["data"]))
         return {"text": text, **media}
 
 
 def screenshot(page_url: str, cookies: dict[str, str], out: Path, *, wait_for: str, settle_s: float = 4.0,
-               width: int = 1400, height: int = 1900) -> dict:
+               width: int = 1400, height: int = 1900, probe: str | None = None) -> dict:
     """Open ``page_url`` logged in, wait until ``wait_for`` is on the page, save a PNG.
 
-    Returns the page text and how many <audio> and <canvas> (waveform) elements it has.
+    Returns the page text and how many <audio> and <canvas> (waveform) elements it has; ``probe``
+    (a JavaScript expression) is evaluated in the page and its value returned as ``probe``.
     """
     profile = Path(tempfile.mkdtemp(prefix="tf-chromium-"))
     proc = subprocess.Popen(
@@ -111,7 +115,7 @@ def screenshot(page_url: str, cookies: dict[str, str], out: Path, *, wait_for: s
         ws_url = next(t["webSocketDebuggerUrl"] for t in targets if t.get("type") == "page")
         out.parent.mkdir(parents=True, exist_ok=True)
         return asyncio.run(_cdp_screenshot(ws_url, cookies, page_url, out, wait_for=wait_for, settle_s=settle_s,
-                                           width=width, height=height))
+                                           width=width, height=height, probe=probe))
     finally:
         os.killpg(proc.pid, signal.SIGTERM)  # chromium and its helpers: the group we started
         try:
