@@ -15,7 +15,6 @@ and unit-tested with a stand-in ``vllm`` namespace; a real run needs a GPU.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any, Literal
@@ -23,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from toolforge.backends.base import ChatRequest, ChatResponse, FatalBackendError
+from toolforge.backends.batching import Batcher
 from toolforge.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -131,8 +131,8 @@ class VLLMTeacher:
         self._factory = llm_factory or self._default_factory
         self._api = api
         self._llm: Any = None
-        self._queue: asyncio.Queue[tuple[ChatRequest, asyncio.Future[ChatResponse]]] | None = None
-        self._worker: asyncio.Task[None] | None = None
+        self._batcher: Batcher[ChatRequest, ChatResponse] = Batcher(
+            self.generate_batch, batch_size=opts.batch_size, wait_ms=opts.batch_wait_ms)
         self.batches: list[int] = []  # sizes of the batches sent (for tests and logs)
 
     def _default_factory(self) -> Any:
@@ -158,49 +158,11 @@ class VLLMTeacher:
         self.batches.append(len(reqs))
         return [read_output(o) for o in outputs]
 
-    async def _run(self) -> None:
-        assert self._queue is not None
-        while True:
-            first = await self._queue.get()
-            batch = [first]
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + self.opts.batch_wait_ms / 1000
-            while len(batch) < self.opts.batch_size:
-                timeout = deadline - loop.time()
-                if timeout <= 0:
-                    while len(batch) < self.opts.batch_size and not self._queue.empty():
-                        batch.append(self._queue.get_nowait())
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(self._queue.get(), timeout))
-                except asyncio.TimeoutError:
-                    break
-            try:
-                results = await asyncio.to_thread(self.generate_batch, [r for r, _ in batch])
-            except Exception as exc:  # hand the failure to every waiting request
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(exc)
-                continue
-            for (_, fut), res in zip(batch, results, strict=True):
-                if not fut.done():
-                    fut.set_result(res)
-
     async def chat(self, req: ChatRequest) -> ChatResponse:
-        if self._queue is None:
-            self._queue = asyncio.Queue()
-            self._worker = asyncio.create_task(self._run())
-        fut: asyncio.Future[ChatResponse] = asyncio.get_running_loop().create_future()
-        await self._queue.put((req, fut))
-        return await fut
+        return await self._batcher.submit(req)
 
     async def aclose(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._worker
-            self._worker = None
-            self._queue = None
+        await self._batcher.aclose()
         self._llm = None
 
 
