@@ -166,6 +166,7 @@ class Store:
                 hint="check that it is a toolforge .duckdb file and no other process is writing to it",
             ) from None
         try:
+            self._check_blocks()
             if not read_only:
                 self.migrate()
             else:
@@ -239,6 +240,19 @@ class Store:
                             [name, _toolforge_version()])
             applied.append(name)
         return applied
+
+    def _check_blocks(self) -> None:
+        """Refuse a file shorter than the blocks DuckDB says are in use (a cut on a block boundary
+        passes the header check in :func:`check_store_path`)."""
+        row = self.con.execute("PRAGMA database_size").fetchone()
+        if not row or not self.path.exists():
+            return
+        block_size, used = int(row[2] or 0), int(row[4] or 0)
+        size = self.path.stat().st_size
+        if block_size and size < _BLOCKS_START + used * block_size:
+            raise StoreError(f"store {self.path} is damaged: the file is truncated ({size} bytes hold fewer than "
+                             f"its {used} blocks in use)",
+                             hint="restore it from a copy; toolforge does not read or write a damaged store")
 
     def _applied_migrations(self) -> dict[str, str | None] | None:
         """``{migration name: toolforge version that applied it}``, or None without a _migrations table."""
