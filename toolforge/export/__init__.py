@@ -141,10 +141,19 @@ def keep_renderable(records: list[Record], chat_template: Path, *, think: str,
     return kept, excluded
 
 
-def select_records(store: Store, selection: Selection | None = None) -> list[Record]:
-    """The records to export (default: curated), or an InputError when there are none."""
+def select_records(store: Store, selection: Selection | None = None, *, plain: bool = False) -> list[Record]:
+    """The records to export (default: curated), or an InputError when there are none.
+
+    ``plain=True`` gives :class:`~toolforge.export.base.PlainRecord` objects decoded straight
+    from the stored JSON (no model per record), for writers that declare ``PLAIN = True``.
+    """
     sel = selection or Selection(status="curated")
-    records = list(store.iter_records(sel))
+    if plain:
+        from toolforge.export.base import plain_records
+
+        records: list[Any] = plain_records(store, sel)
+    else:
+        records = list(store.iter_records(sel))
     if not records:
         raise InputError(
             f"no records to export (selection: status={sel.status}"
@@ -198,7 +207,8 @@ def export_dataset(store: Store, options: ExportOptions) -> ExportResult:
     module = get_format(options.format)
     out = options.out
     target = OutputDir(out, MANIFEST)  # --out that is a file: refused before anything is read or written
-    records = select_records(store, options.selection)
+    plain = bool(getattr(module, "PLAIN", False)) and options.chat_template is None
+    records = select_records(store, options.selection, plain=plain)
     excluded: dict[str, int] = {}
     if options.chat_template is not None:
         records, excluded = keep_renderable(records, options.chat_template, think=options.think,

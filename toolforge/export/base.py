@@ -30,6 +30,122 @@ class ExportContext:
         self.skipped[code] = self.skipped.get(code, 0) + 1
 
 
+class PlainRecord:
+    """A stored record as its plain JSON parts, for writers that need no model.
+
+    The store's ``tools``/``messages`` columns hold exactly ``Record.tools_dump()`` and
+    ``messages_dump()``, so a format that reads only ``id``, ``scenario``, ``meta``,
+    ``tools_dump()`` and ``messages_dump()`` (a module with ``PLAIN = True``) writes the
+    same bytes from this as from a :class:`~toolforge.record.Record`, without building
+    one per record. Anything else (``messages``, ``tools``, ...) builds the model once,
+    on first use. Callers must not change the returned lists: records share them.
+    """
+
+    __slots__ = ("id", "scenario", "meta", "_tools", "_messages", "_model")
+
+    def __init__(self, id: str, scenario: str | None, tools: list[dict[str, Any]],
+                 messages: list[dict[str, Any]], meta: dict[str, Any]) -> None:
+        self.id = id
+        self.scenario = scenario
+        self.meta = meta
+        self._tools = tools
+        self._messages = messages
+        self._model: Any = None
+
+    def tools_dump(self) -> list[dict[str, Any]]:
+        return self._tools
+
+    def messages_dump(self) -> list[dict[str, Any]]:
+        return self._messages
+
+    def model(self) -> Any:
+        """The :class:`~toolforge.record.Record` (built on first use)."""
+        if self._model is None:
+            from toolforge.record import Record
+
+            self._model = Record.model_validate({"scenario": self.scenario, "tools": self._tools,
+                                                 "messages": self._messages, "meta": self.meta},
+                                                context={"stored_id": self.id})
+        return self._model
+
+    def __getattr__(self, name: str) -> Any:  # messages, tools, calls, ...: the model's view
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.model(), name)
+
+
+def plain_records(store: Store, selection: Any = None, *, batch_size: int = 5000) -> list[PlainRecord]:
+    """The selected records (ordered as ``store.iter_records``), decoded straight from the stored JSON.
+
+    Each distinct ``tools`` text is decoded once: a run offers the same few tool sets.
+    """
+    from toolforge.store.select import Selection, selection_sql
+
+    where, params = selection_sql(selection or Selection(), store)
+    cur = store.con.cursor()
+    out: list[PlainRecord] = []
+    tools_cache: dict[str, Any] = {}
+    loads = json.loads
+    try:
+        cur.execute(f"SELECT r.id, r.scenario, r.tools, r.messages, r.meta FROM records r WHERE {where} "
+                    "ORDER BY r.created_at, r.id", params)
+        while True:
+            chunk = cur.fetchmany(batch_size)
+            if not chunk:
+                break
+            for rid, scenario, tools, messages, meta in chunk:
+                t = tools_cache.get(tools)
+                if t is None:
+                    t = tools_cache[tools] = loads(tools)
+                out.append(PlainRecord(rid, scenario, t, loads(messages), loads(meta)))
+    finally:
+        cur.close()
+    return out
+
+
+def json_dataset(rows: list[dict[str, Any]], features: Any) -> Any:
+    """``datasets.Dataset.from_list(rows, features=features)``, built as Arrow columns directly.
+
+    For features made of ``Value("string")``, ``Json()`` and ``List(Json())`` the table is
+    the one ``from_list`` builds (each JSON value encoded by the same ``ujson_dumps``), so
+    ``to_parquet`` writes the same bytes, at a fraction of the per-value Python cost; a list
+    shared by many rows (a run's tool set) is encoded once. Any other feature: ``from_list``.
+    """
+    import pyarrow as pa
+    from datasets.info import DatasetInfo
+    from datasets.table import InMemoryTable
+    from datasets.utils.json import ujson_dumps
+
+    from datasets import Dataset, Json, List, Value  # type: ignore[attr-defined]  # mypy sees the repo's datasets/ folder
+
+    def encode(feat: Any, v: Any) -> Any:
+        return ujson_dumps(v) if v is not None and not isinstance(v, str) else feat.encode_example(v)
+
+    columns: dict[str, Any] = {}
+    for name, feat in features.items():
+        values = [r.get(name) for r in rows]
+        if isinstance(feat, Value) and feat.dtype == "string" and all(v is None or isinstance(v, str) for v in values):
+            columns[name] = pa.array(values, pa.string())
+        elif isinstance(feat, Json):
+            columns[name] = pa.ExtensionArray.from_storage(pa.json_(), pa.array([encode(feat, v) for v in values],
+                                                                                 pa.string()))
+        elif isinstance(feat, List) and isinstance(feat.feature, Json) and all(isinstance(v, list) for v in values):
+            item = feat.feature
+            offsets, flat = [0], []
+            shared: dict[int, tuple[list[Any], list[Any]]] = {}
+            for v in values:
+                hit = shared.get(id(v))
+                if hit is None or hit[0] is not v:
+                    hit = shared[id(v)] = (v, [encode(item, x) for x in v])
+                flat.extend(hit[1])
+                offsets.append(len(flat))
+            storage = pa.ExtensionArray.from_storage(pa.json_(), pa.array(flat, pa.string()))
+            columns[name] = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), storage)
+        else:
+            return Dataset.from_list(rows, features=features)
+    return Dataset(InMemoryTable(pa.table(columns)), info=DatasetInfo(features=features))
+
+
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> Path:
     """Write rows as UTF-8 JSON Lines atomically (temp file, then rename)."""
     tmp = path.with_name(path.name + ".tmp")

@@ -12,10 +12,12 @@ from toolforge.export.base import ExportContext, write_jsonl
 from toolforge.export.convert import openai_messages
 from toolforge.record import Record
 
+PLAIN = True  # reads only tools_dump()/messages_dump(): written from the stored JSON (export.base.PlainRecord)
+
 
 def row(record: Record, *, think: str = "tags") -> dict:
     out: dict = {"messages": openai_messages(record, think=think), "tools": record.tools_dump()}
-    if any(len(m.tool_calls or []) > 1 for m in record.messages):
+    if any(len(m.get("tool_calls") or []) > 1 for m in record.messages_dump()):
         out["parallel_tool_calls"] = True
     return out
 

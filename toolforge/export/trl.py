@@ -57,10 +57,11 @@ def rows(records: list[Record], *, think: str) -> list[dict[str, Any]]:
 
 
 def write(ctx: ExportContext, split: str, records: list[Record]) -> list[Path]:
-    from datasets import Dataset  # type: ignore[attr-defined]  # mypy sees the repo's datasets/ folder
+    # Dataset.from_list's table, built as Arrow columns (same Parquet bytes, less Python per value)
+    from toolforge.export.base import json_dataset
 
     path = ctx.out_dir / f"{split}.parquet"
     tmp = path.with_name(path.name + ".tmp")
-    Dataset.from_list(rows(records, think=ctx.think), features=features()).to_parquet(str(tmp))
+    json_dataset(rows(records, think=ctx.think), features()).to_parquet(str(tmp))
     tmp.replace(path)
     return [path]

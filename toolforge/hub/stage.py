@@ -94,7 +94,8 @@ def _row(rec: Record, audio: list[dict[str, Any]] | None, with_audio: bool, thin
 
 
 def _write_shards(rows: list[dict[str, Any]], split: str, data_dir: Path, with_audio: bool) -> list[Path]:
-    from datasets import Audio, Dataset, List  # type: ignore[attr-defined]  # mypy sees the repo's datasets/ folder
+    from datasets import Audio, List  # type: ignore[attr-defined]  # mypy sees the repo's datasets/ folder
+    from toolforge.export.base import json_dataset
 
     shards: list[list[dict[str, Any]]] = [[]]
     size = 0
@@ -107,7 +108,7 @@ def _write_shards(rows: list[dict[str, Any]], split: str, data_dir: Path, with_a
         size += est
     paths = []
     for i, shard in enumerate(shards):
-        ds = Dataset.from_list(shard, features=_features(with_audio))
+        ds = json_dataset(shard, _features(with_audio))  # Dataset.from_list's table, built as Arrow columns
         if with_audio:  # bytes are already embedded: a cast, no audio encoding (no torchcodec needed)
             ds = ds.cast_column("audio", List(Audio()))
         path = data_dir / f"{split}-{i:05d}-of-{len(shards):05d}.parquet"
