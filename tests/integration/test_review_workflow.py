@@ -114,13 +114,16 @@ def test_fixes_refusals_revisions_and_deletions(labelstudio, team, run_cli, tmp_
     urls = [c["function"]["arguments"] for r in exported for m in r["messages"] for c in m.get("tool_calls") or []]
     assert any("index.html" in a for a in urls) and not any(a == '{"url": "https://duckdb.org/news/"}' for a in urls)
 
-    # the annotator corrects the refused edit: accepted, fixed revision, the task's feedback cleared
+    # the annotator corrects the refused edit: accepted, fixed revision, the refusal gone from the task
     ls.sdk.annotations.update(id=bad.id, result=[choice("accept"), box("args_1", '{"degrees": 25}')])
     with open_store(db) as st:
         pull(st, ls, project_title=project)
         cam_rev = st.con.execute("SELECT id FROM records WHERE parent_id = ?", [camera.id]).fetchone()[0]
     assert cam_rev in curated(db)
-    assert ls.sdk.tasks.get(id=str(by[camera.id]["id"])).data["review_state"] == "ok"
+    fixed = ls.sdk.tasks.get(id=str(by[camera.id]["id"])).data
+    # the refusal is gone; what remains is the flag that the tool result was not edited with the arguments
+    assert fixed["review_state"] == "check" and "refused" not in fixed["review_feedback"]
+    assert "tool result" in fixed["review_feedback"]
 
     # a revision pushed again says it is one, links its parent's task, and the parent's task is marked
     with open_store(db) as st:
