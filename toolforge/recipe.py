@@ -49,6 +49,8 @@ class GeneratePart(BaseModel):
     max_attempts: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=16)
+    tool_weights: dict[str, float] = Field(default_factory=dict, description="prefer these tools in tool subsets "
+                                           "(`toolforge gaps` writes them)")
 
     @field_validator("scenarios")
     @classmethod

@@ -139,7 +139,9 @@ def run_eval(cfg: EvalConfig) -> dict[str, Any]:
     pairs, line_up = align(turns, preds, allow_missing=cfg.allow_missing, known_turns=all_assistant_turns(records))
     scores = [score_turn(t, _unwired(resolve(p, parser), [x.get("function", x)["name"] for x in t.tools]),
                          mode=cfg.match, missing=p is None, matching=cfg.matching or "maximum") for t, p in pairs]
-    result: dict[str, Any] = {"kind": "records", **aggregate(scores)}
+    from toolforge.evaluate.breakdown import by_tool
+
+    result: dict[str, Any] = {"kind": "records", **aggregate(scores), "by_tool": by_tool(scores)}
     result["config"] = _config_summary(cfg, pred_path)
     result["config"]["ignored_predictions"] = line_up["ignored"]
     turn_rows = [s.to_dict() for s in scores]

@@ -37,6 +37,8 @@ class GenerateConfig(BaseModel):
     seeds: str | None = Field(default=None, description="a YAML file of persona/topic/task pools merged over the packaged ones")
     mock: str | None = Field(default=None, description="a Python module whose functions answer tool calls (stepwise)")
     run_safe_tools: bool = Field(default=True, description="stepwise: run calculate/get_current_datetime for real")
+    tool_weights: dict[str, float] = Field(default_factory=dict, description="prefer these tools in a job's tool "
+                                           "subset (weight 1 for the others); written by `toolforge gaps`")
 
     @property
     def resolved_mode(self) -> str:
@@ -61,5 +63,7 @@ class GenerateConfig(BaseModel):
         return sum(self.targets.values())
 
     def public(self) -> dict[str, Any]:
-        """What is stored with the run (no secrets are ever part of a config)."""
-        return self.model_dump(mode="json")
+        """What is stored with the run: credentials (a teacher URL's password, keys in options) redacted."""
+        from toolforge.redact import redact
+
+        return redact(self.model_dump(mode="json"))

@@ -90,8 +90,15 @@ def job_seed(run_seed: int, scenario: str, index: int) -> int:
     return zlib.crc32(f"{run_seed}:{scenario}:{index}".encode()) & 0x7FFFFFFF
 
 
+def weighted_order(tools: list[Tool], weights: dict[str, float], rng: random.Random) -> list[Tool]:
+    """``tools`` in a random order where a tool of weight w comes earlier w times as readily
+    (Efraimidis-Spirakis keys; weight 1 for tools not named)."""
+    keys = [rng.random() ** (1.0 / max(weights.get(t.name, 1.0), 1e-9)) for t in tools]
+    return [t for _, t in sorted(zip(keys, tools, strict=True), key=lambda kt: -kt[0])]
+
+
 def make_job(scenario: str, index: int, run_seed: int, catalog: list[Tool], n_examples: int = 1,
-             seeds: dict[str, Any] | None = None) -> Job:
+             seeds: dict[str, Any] | None = None, tool_weights: dict[str, float] | None = None) -> Job:
     from toolforge.generate.seeds import load_seeds, tool_tasks
 
     seeds = seeds if seeds is not None else load_seeds()
@@ -99,7 +106,10 @@ def make_job(scenario: str, index: int, run_seed: int, catalog: list[Tool], n_ex
     rng = random.Random(seed)
     (c_lo, c_hi), (d_lo, d_hi) = TOOL_COUNTS[scenario]
     pool = list(catalog)
-    rng.shuffle(pool)
+    if tool_weights:
+        pool = weighted_order(pool, tool_weights, rng)
+    else:
+        rng.shuffle(pool)
     n_call = min(rng.randint(c_lo, c_hi), len(pool))
     if scenario != "no_tool_needed":
         n_call = max(1, n_call)

@@ -292,7 +292,8 @@ class Runner:
                         break
                     s = wanting[turn % len(wanting)]
                     turn += 1
-                    job = make_job(s, next_job[s], self.seed, self.tools, self._n_examples[s], self.seeds)
+                    job = make_job(s, next_job[s], self.seed, self.tools, self._n_examples[s], self.seeds,
+                                   self.cfg.tool_weights)
                     next_job[s] += 1
                     inflight[s] += 1
                     tasks[asyncio.ensure_future(self.run_job(job))] = s

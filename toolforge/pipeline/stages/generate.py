@@ -34,7 +34,8 @@ def generate_config(ctx: StageContext) -> Any:
     from toolforge.generate.config import GenerateConfig
 
     gen = ctx.recipe.generate
-    extra = {k: getattr(gen, k) for k in ("seed", "max_attempts", "concurrency", "temperature", "max_tokens")
+    extra = {k: getattr(gen, k) for k in ("seed", "max_attempts", "concurrency", "temperature", "max_tokens",
+                                          "tool_weights")
              if getattr(gen, k, None) is not None}
     catalogs = ctx.recipe.resolve_catalogs() if hasattr(ctx.recipe, "resolve_catalogs") else list(gen.catalogs)
     return GenerateConfig(targets={s: n for s, n in targets(ctx).items() if n > 0},
