@@ -146,11 +146,20 @@ def json_dataset(rows: list[dict[str, Any]], features: Any) -> Any:
     return Dataset(InMemoryTable(pa.table(columns)), info=DatasetInfo(features=features))
 
 
+def write_lines(path: Path, lines: Iterable[str]) -> Path:
+    """Write ready-made JSON Lines (each ending in a newline) atomically (temp file, then rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.writelines(lines)
+    tmp.replace(path)
+    return path
+
+
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> Path:
     """Write rows as UTF-8 JSON Lines atomically (temp file, then rename)."""
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as fh:
         for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.write(json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n")  # NaN is not JSON
     tmp.replace(path)
     return path

@@ -6,9 +6,12 @@ Arguments are JSON strings, assistant tool-call turns have ``content: null``;
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
-from toolforge.export.base import ExportContext, write_jsonl
+from toolforge.export.base import ExportContext, write_lines
 from toolforge.export.convert import openai_messages
 from toolforge.record import Record
 
@@ -22,5 +25,21 @@ def row(record: Record, *, think: str = "tags") -> dict:
     return out
 
 
+def lines(records: Iterable[Record], *, think: str = "tags") -> Iterator[str]:
+    """``json.dumps(row(r)) + "\\n"`` for each record, with each shared tool list encoded once."""
+    dumps = json.dumps
+    tools_json: dict[int, tuple[Any, str]] = {}
+    for r in records:
+        tools = r.tools_dump()
+        hit = tools_json.get(id(tools))
+        if hit is None or hit[0] is not tools:
+            if len(tools_json) > 4096:
+                tools_json.clear()
+            hit = tools_json[id(tools)] = (tools, dumps(tools, ensure_ascii=False))
+        parallel = any(len(m.get("tool_calls") or []) > 1 for m in r.messages_dump())
+        yield ('{"messages": ' + dumps(openai_messages(r, think=think), ensure_ascii=False) + ', "tools": ' + hit[1]
+               + (', "parallel_tool_calls": true}\n' if parallel else "}\n"))
+
+
 def write(ctx: ExportContext, split: str, records: list[Record]) -> list[Path]:
-    return [write_jsonl(ctx.out_dir / f"{split}.jsonl", (row(r, think=ctx.think) for r in records))]
+    return [write_lines(ctx.out_dir / f"{split}.jsonl", lines(records, think=ctx.think))]

@@ -69,7 +69,7 @@ def test_push_staging_from_plain_records_is_identical(store, tmp_path):
         stage_dataset(store, make_splits(store, recs, test_fraction=0.25, seed=1), tmp_path / name, think="tags")
     plain_files = {p.relative_to(tmp_path / "plain"): p.read_bytes() for p in (tmp_path / "plain" / "data").iterdir()}
     model_files = {p.relative_to(tmp_path / "model"): p.read_bytes() for p in (tmp_path / "model" / "data").iterdir()}
-    assert len(plain_files) == 2 and plain_files == model_files
+    assert len(plain_files) >= 2 and plain_files == model_files
 
 
 def test_json_dataset_is_from_list(tmp_path):
@@ -89,3 +89,15 @@ def test_json_dataset_is_from_list(tmp_path):
     # a feature it does not build itself falls back to from_list
     odd = Features({"id": Value("string"), "n": Value("int32")})
     assert json_dataset([{"id": "a", "n": 1}], odd).to_list() == [{"id": "a", "n": 1}]
+
+
+@pytest.mark.parametrize("think", ["tags", "field", "drop"])
+def test_openai_lines_are_json_dumps_of_the_row(store, tmp_path, think):
+    from toolforge.export.base import write_jsonl
+    from toolforge.export.openai import lines, row
+
+    for plain in (True, False):
+        recs = select_records(store, Selection(status="any"), plain=plain)
+        write_jsonl(tmp_path / "before.jsonl", (row(r, think=think) for r in recs))  # the writer as it was
+        assert (tmp_path / "before.jsonl").read_text(encoding="utf-8") == "".join(lines(recs, think=think))
+        assert any('"parallel_tool_calls": true' in x for x in lines(recs, think=think))
