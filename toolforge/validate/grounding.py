@@ -44,8 +44,10 @@ GROUNDING_CODES: tuple[str, ...] = ("answer_ungrounded", "arg_ungrounded", "unch
 # ----------------------------------------------------------------------------------------------
 # tokens
 _WORD = re.compile(r"[^\W\d_]{3,}")
-_NUM = re.compile(r"(?<![\w.])(?<!\w-)(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![.,]?\d)(?!\.\d)")
-_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})(?:-(\d{1,2}))?(?!\d)")
+_NUM = re.compile(r"(?<![A-Za-z0-9_.])(?<![A-Za-z0-9]-)(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?(?!\.?\d)")
+_MAGNITUDE = re.compile(r"(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion|k\b|bn\b)")
+_SCALE = {"th": 1e3, "k": 1e3, "mi": 1e6, "bi": 1e9, "bn": 1e9, "tr": 1e12}
+_DATE = re.compile(r"(?<!\d)(\d{4})([-./])(\d{1,2})(?:\2(\d{1,2}))?(?!\d)")
 _TIME = re.compile(r"(?<!\d)(\d{1,2}):(\d{2})(?::\d{2})?(?!\d)|\b(\d{1,2})\s?([ap])\.?m\.?(?![a-z])", re.I)
 _ID = re.compile(r"(?<![\w@.-])(?=[A-Za-z_-]*\d)(?=[\d_-]*[A-Za-z])[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*(?![\w@-])")
 _NUM_UNIT = re.compile(r"\d+(?:\.\d+)?(?:st|nd|rd|th|[a-z]{1,3}|-[a-z]+)\Z", re.I)
@@ -66,11 +68,11 @@ _STOP = frozenset("""
 the and for with that this from into your you are was were been have has had will would could should can may might
 not but all any each some more most other such than then there these those they them their what which who whom whose
 when where why how its it's our out over under about above after before again also just only very here now one two
-get set make run use used using call find show give take tell want need please let like know see look help
+get set make run use used using call find show give take tell want need please let like know see look
 returns return given specified specific value values based provide provides provided information info data details
 detail result results request requests tool tools function api current currently new list lists name names number
 type types option options optional default user users value field fields item items record records text string
-per via able into onto upon within without between both either neither yes okay sure thanks thank hello hi dear
+per via able into onto upon within times without between both either neither yes okay sure thanks thank hello hi dear
 com www http https org net html json
 """.split())
 
@@ -90,22 +92,30 @@ _WORD_NUMS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy
                    "hundred": 100, "thousand": 1000, "million": 1e6, "billion": 1e9, "dozen": 12, "couple": 2,
                    "pair": 2, "twice": 2, "double": 2, "half": 0.5, "quarter": 0.25, "week": 7, "weekend": 2,
                    "fortnight": 14, "month": 30, "year": 365, "hour": 60, "minute": 60, "day": 24, "triple": 3,
-                   "single": 1, "both": 2, "once": 1, "thrice": 3})
+                   "single": 1, "both": 2, "once": 1, "thrice": 3, "decade": 10, "century": 100})
 _FACTORS = (60.0, 100.0, 1000.0, 24.0, 7.0, 12.0, 3600.0, 1024.0, 1e6)
 
-_SUFFIXES = ("ations", "ation", "ings", "ing", "ions", "ion", "ers", "er", "ed", "es", "ly", "s")
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ions", "ion", "ers", "er", "ed", "ly")
 
 
 def stem(word: str) -> str:
-    """A crude stem: lower case, one common suffix off, first six letters (translate ~ translation)."""
+    """A crude stem: lower case, plural and one common suffix off, final e/y folded, first six letters
+    (movies ~ movie, cities ~ city, translate ~ translation, booking ~ book)."""
     w = word.lower()
-    if len(w) > 4:
+    if len(w) >= 4:
+        if w.endswith("ies") and len(w) > 4:
+            w = w[:-3] + "i"
+        elif w.endswith(("sses", "shes", "ches", "xes", "zes")):
+            w = w[:-2]
+        elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+            w = w[:-1]
+    if len(w) > 5:
         for suf in _SUFFIXES:
             if w.endswith(suf) and len(w) - len(suf) >= 3:
-                if suf == "s" and w.endswith("ss"):
-                    break
                 w = w[: -len(suf)]
                 break
+    if len(w) > 3 and w[-1] in "ey":
+        w = w[:-1] if w[-1] == "e" else w[:-1] + "i"  # movie ~ movies, city ~ cities
     return w[:6]
 
 
@@ -121,6 +131,7 @@ class Bag:
     stems: set[str]
     nums: set[float]
     times: set[int]
+    raw: str = ""
 
 
 def bag(text: str) -> Bag:
@@ -132,10 +143,17 @@ def bag(text: str) -> Bag:
                 times.add((int(m.group(1)) * 60 + int(m.group(2))) % 720)
             else:
                 times.add((int(m.group(3)) * 60) % 720)
-    nums = {abs(_num(x)) for x in _NUM.findall(text)}
-    if "-" in text:
+    found = _NUM.findall(text)
+    nums = {abs(_num(x)) for x in found}
+    for x in found:
+        if "," in x:  # 200,300,400 may be a list, not a number
+            nums.update(float(p) for p in x.split(","))
+    if "illion" in low or "thousand" in low or "k " in low:
+        for m in _MAGNITUDE.finditer(low):
+            nums.add(float(m.group(1)) * _SCALE[m.group(2)[:2]])
+    if "-" in text or "." in text or "/" in text:
         for m in _DATE.finditer(text):
-            nums.update(float(g) for g in m.groups() if g)
+            nums.update(float(g) for g in (m.group(1), m.group(3), m.group(4)) if g)
     stems = set()
     for w in _WORD.findall(low):
         n = _WORD_NUMS.get(w)
@@ -143,13 +161,13 @@ def bag(text: str) -> Bag:
             nums.add(n)
         if w not in _STOP:
             stems.add(stem(w))
-    return Bag(low, stems, nums, times)
+    return Bag(low, stems, nums, times, text)
 
 
 def _merge(bags: list[Bag]) -> Bag:
     if len(bags) == 1:
         return bags[0]
-    out = Bag(" \n ".join(b.low for b in bags), set(), set(), set())
+    out = Bag(" \n ".join(b.low for b in bags), set(), set(), set(), " \n ".join(b.raw for b in bags))
     for b in bags:
         out.stems |= b.stems
         out.nums |= b.nums
@@ -241,6 +259,7 @@ def _num_grounded(x: float, tol: float, ev: Bag, *, derive: bool = True, unit: s
         for f in _FACTORS:
             if abs(y * f - x) <= tight or abs(y / f - x) <= tight:
                 return True
+    ys = [1.0, *ys]  # "a year older" than 42 is 43
     for i, a in enumerate(ys):
         for b in ys[i:]:
             if (abs(a + b - x) <= tol or abs(b - a - x) <= tol
@@ -274,7 +293,15 @@ def tool_info(tool: Any) -> ToolInfo | None:
     params = fn.get("parameters") if isinstance(fn.get("parameters"), dict) else {}
     props = params.get("properties") if isinstance(params.get("properties"), dict) else {}
     name_words = re.sub(r"([a-z])([A-Z])", r"\1 \2", name).replace("_", " ").replace("-", " ").replace(".", " ")
-    b = bag(name_words + " " + desc)
+    param_words = []
+    for key, ps in props.items():
+        param_words.append(str(key).replace("_", " "))
+        if isinstance(ps, dict):
+            if isinstance(ps.get("description"), str):
+                param_words.append(ps["description"])
+            if isinstance(ps.get("enum"), list):
+                param_words.extend(str(v).replace("_", " ") for v in ps["enum"])
+    b = bag(" ".join([name_words, desc, *param_words]))
     req = params.get("required") if isinstance(params.get("required"), list) else []
     try:
         schema_text = json.dumps(params, ensure_ascii=False)
@@ -369,7 +396,7 @@ def check_grounding(scenario: Any, messages: list[Any], shape: Any, tools: dict[
             if _LOOKUP.search(final):
                 issues.append(Issue("claimed_lookup", f"messages[{len(messages) - 1}].content",
                                     "the answer claims a lookup or tool run, but no tool was called"))
-            if scenario == "no_tool_needed" and tools:
+            if scenario == "no_tool_needed" and tools and not _DECLINE.search(final):
                 issues.extend(_live_data(users, request, tools))
         return issues
 
@@ -437,9 +464,14 @@ def _retry_unchanged(calls: list[_Call], issues: list[Issue]) -> None:
             failed[key] = c
 
 
+_RANDOM = re.compile(r"random|roll|dice|shuffle|sample|uuid|generate", re.I)
+
+
 def _duplicate_parallel(calls: list[_Call], issues: list[Issue]) -> None:
     seen: dict[tuple[int, str, str], int] = {}
     for c in calls:
+        if _RANDOM.search(c.name):
+            continue  # two draws from one distribution are two results
         key = (c.turn, c.name, _canon(c.args))
         if key in seen:
             issues.append(Issue("duplicate_parallel_call", f"messages[{c.turn}].tool_calls",
@@ -467,6 +499,8 @@ _FREE_TEXT = frozenset({"code", "script", "command", "sql", "query", "expression
 def _args_grounded(calls: list[_Call], user_bags: list[tuple[int, Bag]], sys_bag: Bag | None,
                    result_bags: dict[int, Bag], tools: dict[str, ToolInfo], issues: list[Issue]) -> None:
     cache: dict[int, Bag] = {}
+    if not _latin(" ".join(b.raw for _, b in user_bags)):
+        return  # arguments in English translate a request in another script: nothing to match word for word
     for c in calls:
         if c.error:
             continue  # a failed call may hold the malformed input that error_recovery is about
@@ -492,6 +526,21 @@ def _schema_allows(value: Any, pschema: dict[str, Any]) -> bool:
     return isinstance(items, dict) and isinstance(items.get("enum"), list) and value in items["enum"]
 
 
+_SENTINELS = frozenset({"dontcare", "any", "none", "n/a", "na", "all", "unknown", "default", "auto", "null", "other"})
+_CODE_KEYS = frozenset({"code", "script", "command", "cmd", "sql", "expression", "regex", "pattern", "formula", "shell",
+                        "program", "source", "function", "lambda", "equation"})
+_NON_LATIN = re.compile(r"[^\x00-\u024f\s\d\W]")
+
+
+def _latin(text: str) -> bool:
+    """Whether a request is written mostly in Latin script (arguments in English may translate any other)."""
+    return len(_NON_LATIN.findall(text)) * 4 < len(text)
+
+
+def _initials(words: list[str]) -> str:
+    return "".join(w[0] for w in words if w)
+
+
 def _arg_value_ungrounded(key: str, value: Any, pschema: dict[str, Any], info: ToolInfo | None, ev: Bag) -> str | None:
     """A short quote of the ungrounded part of one argument value, or None when it is grounded."""
     if isinstance(value, dict | list):
@@ -506,35 +555,39 @@ def _arg_value_ungrounded(key: str, value: Any, pschema: dict[str, Any], info: T
         return None
     sbag = info.schema_bag if info else None
     if isinstance(value, int | float):
+        if info is not None and key not in info.required:
+            return None  # an optional knob (volume 50, rating 4.5): the assistant's reasonable choice
         x = abs(float(value))
-        optional = info is None or key not in info.required
-        if x <= 1 or (optional and ((x <= 10 and x == int(x)) or _VAGUE.search(ev.low))):
-            return None  # small counts and knobs, or "a bit more": an assistant's reasonable choice
+        if x <= 1 or (x <= 10 and x == int(x) and _VAGUE.search(ev.low)):
+            return None
         if _num_grounded(x, 0.5 if x == int(x) else 0.005, ev) or (sbag and x in sbag.nums):
             return None
         return json.dumps(value)
     if not isinstance(value, str):
         return None
     s = value.strip()
-    if not s or _DATEISH.match(s) or pschema.get("format") in ("date", "date-time", "time", "duration"):
+    low = s.lower()
+    if (not s or low in _SENTINELS or _DATEISH.match(s) or key.lower() in _CODE_KEYS
+            or pschema.get("format") in ("date", "date-time", "time", "duration")):
         return None
     if len(s) <= 4 and s.isalpha():
         return None  # a code the assistant knows (EUR, es, LIS): mapped from words, not copied
-    low = s.lower()
-    if low in ev.low:
+    if low in ev.low or (sbag is not None and low in sbag.low):
         return None
-    if sbag is not None and low in sbag.low:
-        return None
+    compact = _NON_ALNUM.sub("", low)
+    if len(compact) >= 5 and compact in _NON_ALNUM.sub("", ev.low):
+        return None  # McDonald's ~ mc donalds
     for email in _EMAIL.findall(s):
         if email.lower() not in ev.low:
             return json.dumps(email)
-    free = key.lower() in _FREE_TEXT or len(s) > 60
+    free = len(s) > 60 or key.lower() in _FREE_TEXT
     if not free:
-        for tok in _ID.findall(s):
+        for tok in _ID.findall(_DATE.sub(" ", s)):
             if not _id_grounded(tok, ev) and not _NUM_UNIT.match(tok) and not _DATEISH.match(tok):
                 return json.dumps(tok)
-    words = [w for w in _WORD.findall(low) if w not in _STOP]
-    nums = [abs(_num(n)) for n in _NUM.findall(s)]
+    rest = _TIME.sub(" ", _DATE.sub(" ", s))
+    words = [w for w in _WORD.findall(rest.lower()) if w not in _STOP]
+    nums = [abs(_num(n)) for n in _NUM.findall(rest)]
     if not words and not nums:
         return None
     for w in words:
@@ -543,7 +596,24 @@ def _arg_value_ungrounded(key: str, value: Any, pschema: dict[str, Any], info: T
     for x in nums:
         if x <= 10 or _num_grounded(x, 0.5, ev, derive=False):
             return None
+    if words and _abbreviated(words, ev):
+        return None
     return json.dumps(s[:60])
+
+
+_ABBR = re.compile(r"\b[A-Z]{2,4}\b|\b[A-Za-z]{4,}")
+
+
+def _abbreviated(words: list[str], ev: Bag) -> bool:
+    """Whether the request names the value in short: initials (SF, LA) or a shared start (Philly, Chi-town)."""
+    initials = _initials(words)
+    for tok in _ABBR.findall(ev.raw):
+        t = tok.lower()
+        if tok.isupper() and t == initials:
+            return True
+        if len(t) >= 4 and any(w[:3] == t[:3] and (w.startswith(t[:4]) or t.startswith(w[:4])) for w in words if len(w) >= 4):
+            return True
+    return False
 
 
 def _tool_fit(calls: list[_Call], user_bags: list[tuple[int, Bag]], tools: dict[str, ToolInfo],
@@ -582,14 +652,24 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
 _SYN_RX: dict[str, re.Pattern[str]] = {}
 
 
+_NEGATION = re.compile(r"\b(?:not|no|don't|dont|without|exclude|excluding|except|other than|rather than|instead of|"
+                       r"flexible|either|whether|never|avoid|nor|isn't|aren't)\b[^.;!?]{0,40}\Z", re.I)
+
+
 def _mentions(value: str, low: str) -> bool:
+    """Whether the request asks for this enum value (or a synonym), not in a negation ("not too pricey")."""
     rx = _SYN_RX.get(value)
     if rx is None:
         words = _SYNONYMS.get(value.lower(), (value.lower(),))
-        rx = re.compile(r"(?<![\w°])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w])")
+        alts = "|".join(re.escape(w).replace("_", "[\\s_-]").replace("\\-", "[\\s_-]").replace("\\ ", "[\\s_-]")
+                        for w in words)
+        rx = re.compile(r"(?<![\w°])(?:" + alts + r")(?![\w])")
         if len(_SYN_RX) < 5000:
             _SYN_RX[value] = rx
-    return rx.search(low) is not None
+    for m in rx.finditer(low):
+        if not _NEGATION.search(low[max(0, m.start() - 60): m.start()]):
+            return True
+    return False
 
 
 def _options(calls: list[_Call], user_bags: list[tuple[int, Bag]], tools: dict[str, ToolInfo],
@@ -603,15 +683,20 @@ def _options(calls: list[_Call], user_bags: list[tuple[int, Bag]], tools: dict[s
             enum = ps.get("enum")
             if not isinstance(enum, list) or len(enum) < 2 or not all(isinstance(v, str) for v in enum):
                 continue
-            asked = [v for v in enum if len(v) >= 3 and v.lower() not in _STOP and _mentions(v, low)]
+            asked = [v for v in enum if len(v) >= 3 and v.lower() not in _STOP and v.lower() not in _SENTINELS
+                     and _mentions(v, low)]
             if len(asked) != 1:
                 continue  # none, or ambiguous (from celsius to fahrenheit)
-            want = asked[0]
-            got = c.args.get(key, ps.get("default"))
-            if got != want:
-                shown = "left out" if key not in c.args else f"set to {got!r}"
-                issues.append(Issue("option_ignored", f"messages[{c.turn}].tool_calls.{c.name}.arguments.{key}",
-                                    f"the user asked for {want!r} but {c.name}.{key} is {shown}"))
+            want = asked[0].lower()
+            # any call of this tool that sets the value will do (one call per asked option in parallel records)
+            got = [o.args.get(key, ps.get("default")) for o in calls if o.name == c.name]
+            if any(isinstance(g, str) and g.lower() == want for g in got):
+                continue
+            value = c.args.get(key, ps.get("default"))
+            shown = "left out" if key not in c.args else f"set to {value!r}"
+            issues.append(Issue("option_ignored", f"messages[{c.turn}].tool_calls.{c.name}.arguments.{key}",
+                                f"the user asked for {asked[0]!r} but {c.name}.{key} is {shown}"))
+            return
 
 
 def _chained(calls: list[_Call], request: Bag, result_bags: dict[int, Bag], issues: list[Issue]) -> None:
@@ -808,6 +893,11 @@ def _salient_strings(c: _Call) -> list[str]:
     value = _result_value(c)
     leaves = _leaves(value, "", []) if isinstance(value, dict | list) else [("", value)]
     return [str(v).lower() for _, v in leaves if isinstance(v, str) and len(v) >= 3]
+
+
+_DECLINE = re.compile(r"\?|\b(?:can't|cannot|can not|unable|not able|don't have|do not have|no access|none of|"
+                      r"not possible|no tool|not available|isn't available|which (?:city|one|date)|please (?:tell|provide|"
+                      r"specify|give))\b", re.I)
 
 
 def _live_data(users: list[tuple[int, str]], request: Bag, tools: dict[str, ToolInfo]) -> list[Issue]:
