@@ -252,3 +252,24 @@ def test_exports_never_write_nan(run_cli, filled_db, tmp_path):
             assert "NaN" not in text and "Infinity" not in text
             for line in text.splitlines():
                 safejson.loads(line)  # every line is strict JSON
+
+
+def test_one_unreadable_stored_record_does_not_stop_validate(run_cli, filled_db):
+    """A store written before the limits existed may hold a record nested 3,000 deep: validate
+    reports that record (json_invalid, [too_deep]) and validates every other one."""
+    import duckdb
+
+    con = duckdb.connect(str(filled_db))
+    cols = [r[0] for r in con.execute("DESCRIBE records").fetchall()]
+    row = dict(zip(cols, con.execute("SELECT * FROM records LIMIT 1").fetchone(), strict=True))
+    total = con.execute("SELECT count(*) FROM records").fetchone()[0]
+    row["id"] = "b2:" + "0" * 32
+    row["meta"] = '{"x": ' + deep_json(3000) + "}"
+    con.execute(f"INSERT INTO records ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})", [row[c] for c in cols])
+    con.close()
+    proc = run_cli("validate", "--db", filled_db, "--json")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    res = json.loads(proc.stdout)
+    assert res["summary"]["schema"]["records"] == total + 1
+    bad = [r for r in res["results"] if r["where"] == row["id"]]
+    assert bad and bad[0]["issues"][0]["code"] == "json_invalid" and "[too_deep]" in bad[0]["issues"][0]["message"]

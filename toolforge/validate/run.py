@@ -91,6 +91,34 @@ def validate_file(path: str | Path, *, check_scenario: bool = True, with_ids: bo
         yield LineResult(line.number, rid, issues)
 
 
+@dataclass
+class Unreadable:
+    """A stored row whose JSON cannot be read (written by an older version without the limits)."""
+
+    reason: str
+
+
+def _unreadable_reason(exc: BaseException) -> str:
+    from toolforge.io.safejson import MAX_DEPTH
+
+    if isinstance(exc, RecursionError):
+        return f"stored JSON nested deeper than {MAX_DEPTH} levels [too_deep]"
+    if isinstance(exc, MemoryError):
+        return "stored JSON too large to read [too_large]"
+    return f"stored JSON is not readable: {str(exc)[:120]} [json_invalid]"
+
+
+def checked(check: Any, rec: Any) -> list[Issue]:
+    """``check(rec)`` behind the boundary guard: a record that cannot be read or is too deep to
+    check gets a ``json_invalid`` issue naming why, and validation goes on with the rest."""
+    if isinstance(rec, Unreadable):
+        return [Issue("json_invalid", "$", rec.reason)]
+    try:
+        return check(rec)  # type: ignore[no-any-return]
+    except (RecursionError, MemoryError) as exc:
+        return [Issue("json_invalid", "$", _unreadable_reason(exc))]
+
+
 def iter_plain(store: Any, selection: Any = None, *, batch_size: int = 2000) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(id, record dict)`` for the selected records, decoded straight from the stored JSON.
 
@@ -113,17 +141,21 @@ def iter_plain(store: Any, selection: Any = None, *, batch_size: int = 2000) -> 
             if not chunk:
                 break
             for rid, scenario, tools, messages, meta in chunk:
-                t = tools_cache.get(tools)
-                if t is None:
-                    if len(tools_cache) > 4096:
-                        tools_cache.clear()
-                    t = tools_cache[tools] = loads(tools)
-                d: dict[str, Any] = {"id": rid}
-                if scenario is not None:
-                    d["scenario"] = scenario
-                d["tools"] = t
-                d["messages"] = loads(messages)
-                d["meta"] = loads(meta)
+                try:
+                    t = tools_cache.get(tools)
+                    if t is None:
+                        if len(tools_cache) > 4096:
+                            tools_cache.clear()
+                        t = tools_cache[tools] = loads(tools)
+                    d: dict[str, Any] = {"id": rid}
+                    if scenario is not None:
+                        d["scenario"] = scenario
+                    d["tools"] = t
+                    d["messages"] = loads(messages)
+                    d["meta"] = loads(meta)
+                except (RecursionError, MemoryError, ValueError) as exc:  # one unreadable row: report it, go on
+                    yield rid, Unreadable(_unreadable_reason(exc))
+                    continue
                 yield rid, d
     finally:
         cur.close()
@@ -188,7 +220,7 @@ def validate_store(store: Any, selection: Any = None, stage: str = "schema", *, 
     batch: list[tuple[str, list[Issue]]] = []
     try:
         for rid, rec in rows:
-            issues = check(rec)
+            issues = checked(check, rec)
             summary.add(issues)
             batch.append((rid, issues))
             if results is not None and issues:
