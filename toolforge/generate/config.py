@@ -33,7 +33,7 @@ class GenerateConfig(BaseModel):
     run_name: str | None = None
     mode: Literal["auto", "oneshot", "stepwise"] = Field(
         default="auto", description="stepwise: request, calls, environment results, answer as separate steps; "
-                                    "oneshot: one reply per record (fast); auto: stepwise except for fake: teachers")
+                                    "oneshot: one reply per record (fast); auto: see resolved_mode")
     seeds: str | None = Field(default=None, description="a YAML file of persona/topic/task pools merged over the packaged ones")
     mock: str | None = Field(default=None, description="a Python module whose functions answer tool calls (stepwise)")
     run_safe_tools: bool = Field(default=True, description="stepwise: run calculate/get_current_datetime for real")
@@ -42,9 +42,13 @@ class GenerateConfig(BaseModel):
 
     @property
     def resolved_mode(self) -> str:
+        """``auto``: stepwise for real teachers; one-shot for ``fake:`` and the packaged smoke-test model
+        (SmolLM2-135M: right structure, weak content; stepwise asks it about four times per record)."""
         if self.mode != "auto":
             return self.mode
-        return "oneshot" if self.teacher.startswith("fake:") else "stepwise"
+        t = self.teacher
+        smoke = t == "llamacpp:" or "smollm2" in t.lower()
+        return "oneshot" if t.startswith("fake:") or smoke else "stepwise"
 
     @field_validator("targets")
     @classmethod
