@@ -244,7 +244,9 @@ def r_create(h: Handler, query: Any) -> None:
         if repo_id in h.st.repos:
             h.send(409, {"error": "You already created this dataset repo", "url": url})
             return
-        repo = Repo(repo_id=repo_id, private=bool(body.get("private")), created=now_iso())
+        # huggingface_hub < 1.x sends "private": true; newer clients send "visibility": "private"
+        private = bool(body.get("private")) or body.get("visibility") in ("private", "protected")
+        repo = Repo(repo_id=repo_id, private=private, created=now_iso())
         ga = h.st.entry_for(b"*.parquet filter=lfs diff=lfs merge=lfs -text\n", ".gitattributes")
         commit = h.st.new_commit(repo, None, "initial commit", {".gitattributes": ga})
         repo.branches["main"] = commit.oid

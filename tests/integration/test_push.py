@@ -193,6 +193,8 @@ def test_dry_run_stages_a_loadable_folder(run_cli, voiced_store, tmp_path):
     assert proc.returncode == 0, proc.stderr  # no token needed to stage
     assert "nothing published" in proc.stderr
     assert sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file()) == [
+        ".toolforge-stage.json", "README.md", "data/test-00000-of-00001.parquet", "data/train-00000-of-00001.parquet"]
+    assert sorted(json.loads((stage / ".toolforge-stage.json").read_text())["files"]) == [
         "README.md", "data/test-00000-of-00001.parquet", "data/train-00000-of-00001.parquet"]
     ds = load_dataset(str(stage), cache_dir=str(tmp_path / "ds-cache"))  # no stale cache hits
     assert ds["train"].num_rows == 6 and ds["test"].num_rows == 2
