@@ -32,6 +32,8 @@ from toolforge.pipeline.sections import (
     ValidateSection,
 )
 from toolforge.record import SCENARIOS
+from toolforge.train.config import TrainSection
+from toolforge.train.experiment import ExperimentSection
 
 
 class GeneratePart(BaseModel):
@@ -96,6 +98,9 @@ class Recipe(BaseModel):
     review: ReviewSection | None = None
     export: ExportSection | None = None
     push: PushSection | None = None
+    # The train-evaluate loop (toolforge train / experiment): settings and data variants.
+    train: TrainSection | None = None
+    experiment: ExperimentSection | None = None
     path: Path | None = Field(default=None, exclude=True)
 
     def resolve_catalogs(self) -> list[str]:

@@ -5,6 +5,7 @@
                        llama.cpp server, Ollama); :mod:`.openai_compat`
 ``vllm:MODEL``         vLLM's offline engine, batched (GPU); :mod:`.vllm_offline`
 ``llamacpp:NAME|PATH`` llama.cpp in-process (the embedded default); :mod:`.llamacpp`
+``hf:PATH``             a local transformers model or adapter (students); :mod:`.hf_local`
 ``fake:``              scripted / schema-driven, for tests and ``--dry-run``; :mod:`.fake`
 ====================  ===========================================================
 
@@ -44,6 +45,9 @@ BACKENDS: dict[str, BackendInfo] = {
                         ("vllm",), "vllm"),
     "llamacpp": BackendInfo("llamacpp", "toolforge.backends.llamacpp",
                             "llama.cpp in-process via llama-cpp-python (CPU)", ("llama-cpp-python",), "llamacpp"),
+    "hf": BackendInfo("hf", "toolforge.backends.hf_local",
+                      "a local transformers model or LoRA adapter, batched (CPU or GPU)",
+                      ("transformers", "torch", "peft"), "train"),
     "fake": BackendInfo("fake", "toolforge.backends.fake", "scripted or schema-driven test double", ()),
 }
 

@@ -43,6 +43,7 @@ COMMAND_MODULES = [
     "toolforge.cli.stats",     # stats, report
     "toolforge.cli.validate",  # validate (issue codes, execution check, LLM judge)
     "toolforge.cli.formats",   # render, parse (model-family chat formats)
+    "toolforge.cli.train",     # train (LoRA SFT), gaps (targeted recipe), experiment (ablations)
 ]
 
 

@@ -8,7 +8,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json, stdout_console
+from toolforge.cli.choices import SCENARIOS, Dialect, each_one_of
+from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +33,7 @@ def _options(pairs: list[str] | None) -> dict[str, Any]:
 
 
 def generate_cmd(
-    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", help="Scenario(s) to generate (default: all seven).")] = None,
+    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SCENARIOS), metavar="SCENARIO", help="Scenario(s) to generate (default: all seven).")] = None,
     n: Annotated[Optional[int], typer.Option("--n", "-n", min=0, help="Records per scenario (with --recipe: the total).")] = None,
     teacher: Annotated[Optional[list[str]], typer.Option(envvar="TOOLFORGE_TEACHER", help="openai:MODEL[@URL], vllm:MODEL, llamacpp:NAME_OR_PATH or fake: (default: llamacpp:smollm2). Repeat for a fleet: endpoints of one teacher, least-outstanding routing.")] = None,
     teacher_option: Annotated[Optional[list[str]], typer.Option("--teacher-option", help="Backend option KEY=VALUE (JSON values), e.g. --teacher-option n_threads=2.")] = None,
@@ -44,7 +45,7 @@ def generate_cmd(
     max_retries: Annotated[int, typer.Option(min=0, help="Retries of a failed request (429, 5xx, timeout).")] = 6,
     temperature: Annotated[Optional[float], typer.Option(min=0, max=2, help="Sampling temperature (default 0.7).")] = None,
     max_tokens: Annotated[Optional[int], typer.Option(min=16, help="Reply token limit (default 1024).")] = None,
-    dialect: Annotated[Optional[str], typer.Option(help="openai: structured output dialect: auto, json_schema, json_object, none.")] = None,
+    dialect: Annotated[Optional[Dialect], typer.Option(help="openai: structured output dialect: auto, json_schema, json_object, none.")] = None,
     api_key_env: Annotated[Optional[str], typer.Option(help="openai: environment variable holding the API key (sent to a custom URL only when given).")] = None,
     run_name: Annotated[Optional[str], typer.Option(help="Name the run; re-running with the same name continues it.")] = None,
     resume: Annotated[Optional[str], typer.Option(help="Continue the generation run with this id until its targets are met.")] = None,
@@ -87,7 +88,7 @@ def generate_cmd(
         fields.update(catalogs=r.resolve_catalogs(), teacher=part.teacher, seed=part.seed,
                       concurrency=part.concurrency, max_attempts=part.max_attempts, temperature=part.temperature,
                       max_tokens=part.max_tokens, teacher_options={**part.teacher_options},
-                      teachers=getattr(part, "teachers", None) or None)
+                      teachers=getattr(part, "teachers", None) or None, tool_weights=dict(part.tool_weights))
     else:
         targets = dict.fromkeys(scenario or SCENARIOS, 10 if n is None else n)
     if teacher:  # one spec, or several: a fleet of endpoints of one teacher
@@ -126,18 +127,19 @@ def generate_cmd(
 
 
 def _run(db: Path, cfg: Any, resume: str | None) -> Any:
-    import sys
-
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from toolforge.cli.display import ProgressLines, is_quiet, stderr_is_terminal
+    from toolforge.errors import Interrupted
     from toolforge.generate.runner import generate
 
     console = Console(stderr=True)
+    on_terminal = console.is_terminal and stderr_is_terminal()
     bar = Progress(TextColumn("generating"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("rejected {task.fields[rejected]} retried {task.fields[transport]} "
                               "failed jobs {task.fields[gave_up]} {task.fields[rate]:.1f} rec/s"),
-                   TimeElapsedColumn(), console=console, disable=not (console.is_terminal and sys.stderr.isatty()))
+                   TimeElapsedColumn(), console=console, disable=not on_terminal or is_quiet())
     task = bar.add_task("generate", total=cfg.total, rejected=0, transport=0, gave_up=0, rate=0.0)
 
     last: dict[str, Any] = {}
@@ -147,15 +149,26 @@ def _run(db: Path, cfg: Any, resume: str | None) -> Any:
         bar.update(task, completed=p.accepted, rejected=p.rejected, transport=p.transport, gave_up=p.gave_up,
                    rate=p.rate)
 
+    def state() -> str:  # the line printed every few seconds when stderr is a log, not a terminal
+        p = last.get("p")
+        if p is None:
+            return f"0/{cfg.total} accepted (waiting for the teacher)"
+        return (f"{p.accepted}/{cfg.total} accepted, rejected {p.rejected}, retried {p.transport}, "
+                f"failed jobs {p.gave_up}, {p.rate:.1f} rec/s")
+
     try:
-        with bar:
+        if on_terminal:
+            with bar:
+                return generate(db, cfg, resume=resume, on_progress=on_progress)
+        with ProgressLines("generate", state):
             return generate(db, cfg, resume=resume, on_progress=on_progress)
     except KeyboardInterrupt:
         p = last.get("p")
+        hint = None
         if p is not None and p.run_id:
-            info(f"interrupted: what was accepted is stored; continue with `toolforge generate --resume {p.run_id}"
-                 f" --db {db}`")
-        raise typer.Exit(130) from None
+            hint = (f"what was accepted is stored; continue with `toolforge generate --resume {p.run_id}"
+                    f" --db {db}`")
+        raise Interrupted(hint=hint) from None
 
 
 def _report(summary: Any, as_json: bool) -> None:
@@ -163,14 +176,11 @@ def _report(summary: Any, as_json: bool) -> None:
     if as_json:
         print_json(data)
         return
-    from rich.table import Table
+    from toolforge.cli.display import print_table
 
-    table = Table(title=f"run {summary.run_id} ({summary.status})")
-    for col in ("scenario", "stored", "target"):
-        table.add_column(col)
-    for s, target in summary.targets.items():
-        table.add_row(s, str(summary.stored.get(s, 0)), str(target))
-    stdout_console().print(table)
+    print_table(["scenario", "stored", "target"],
+                [[s, summary.stored.get(s, 0), target] for s, target in summary.targets.items()],
+                title=f"run {summary.run_id} ({summary.status})")
     fails = ", ".join(f"{k} {v}" for k, v in summary.failures.items()) or "none"
     info(f"{summary.new_this_session} new records in {summary.seconds:.1f}s ({summary.rate:.1f}/s); "
          f"failures: {fails}")
@@ -192,8 +202,10 @@ def _dry_run(cfg: Any, as_json: bool) -> None:
         return
     import sys
 
+    from toolforge.cli.display import json_text
+
     for r in records:
-        sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(r, indent=None) + "\n")
     info(f"dry run: {len(records)} records from the fake: teacher (nothing stored)")
 
 
@@ -205,12 +217,8 @@ def teachers_cmd(as_json: JsonOption = False) -> None:
     if as_json:
         print_json(rows)
         return
-    from rich.markup import escape
-    from rich.table import Table
+    from toolforge.cli.display import print_table
 
-    table = Table(title="teacher backends")
-    for col in ("spec", "available", "what"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(r["prefix"] + ":", "yes" if r["available"] else escape(f"no ({r['why']})"), r["summary"])
-    stdout_console().print(table)
+    print_table(["spec", "available", "what"],
+                [[r["prefix"] + ":", "yes" if r["available"] else f"no ({r['why']})", r["summary"]] for r in rows],
+                title="teacher backends")

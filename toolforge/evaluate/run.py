@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from toolforge.errors import InputError, UsageError
 from toolforge.evaluate.score import MatchMode
@@ -40,6 +40,7 @@ class EvalConfig(BaseModel):
     max_tokens: int = 512
     seed: int | None = 0
     concurrency: int = 4
+    model_options: dict[str, Any] = Field(default_factory=dict)  # the --model backend's own options
 
     @model_validator(mode="after")
     def _check(self) -> EvalConfig:
@@ -113,7 +114,7 @@ def _predictions_path(cfg: EvalConfig, make_tasks: Callable[[], list[Any]]) -> P
 
     assert cfg.out is not None
     lines = generate_predictions(cfg.model, make_tasks(), temperature=cfg.temperature, max_tokens=cfg.max_tokens,
-                                 seed=cfg.seed, concurrency=cfg.concurrency)
+                                 seed=cfg.seed, concurrency=cfg.concurrency, teacher_options=cfg.model_options)
     cfg.out.mkdir(parents=True, exist_ok=True)
     pred_path = cfg.out / "predictions.jsonl"
     write_jsonl(pred_path, lines)
