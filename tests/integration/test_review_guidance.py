@@ -19,10 +19,10 @@ pytestmark = pytest.mark.integration
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
-VISIBLE_BOXES = ("JSON.stringify({boxes: Array.from(document.querySelectorAll('textarea'))"
-                 ".filter(e => e.offsetParent !== null).length, "
-                 "times: Array.from(document.querySelectorAll('[class*=phrase] [class*=time], [class*=Phrase] "
-                 "[class*=time]')).map(e => e.innerText).filter(t => t && t.trim())})")
+VISIBLE_BOXES = ("JSON.stringify({slots: [1, 2, 3, 4, 5, 6].map(i => getComputedStyle("
+                 "document.querySelector('.tf-slot-' + i)).display), "
+                 "times: Array.from(document.querySelectorAll('[class^=time--]')).filter(e => e.offsetParent !== null)"
+                 ".map(e => e.innerText)})")
 
 
 def test_task_shows_instructions_checklist_and_typed_tools(labelstudio, tmp_path, sample_records):
@@ -44,7 +44,7 @@ def test_task_shows_instructions_checklist_and_typed_tools(labelstudio, tmp_path
     cookies = login_cookies(labelstudio.url, creds["username"], creds["password"])
     out = ARTIFACTS / "review-task-guidance.png"
     page = screenshot(f"{labelstudio.url}/projects/{res.project_id}/data?task={task['id']}", cookies, out,
-                      wait_for="How to review", probe=VISIBLE_BOXES, height=2600)
+                      wait_for="How to review", probe=VISIBLE_BOXES, height=2000)
     text = page["text"]
     assert out.stat().st_size > 20_000
     assert "How to review" in text and "Checklist (single_tool)" in text
@@ -55,8 +55,8 @@ def test_task_shows_instructions_checklist_and_typed_tools(labelstudio, tmp_path
     assert "Rating: overall quality" in text
     assert "Call 1: get_weather" in text and "Add a call (optional)" in text
     probe = json.loads(page["probe"])
-    # answer + notes + (tool, args, result) for call 1 and for the "add a call" slot; slots 3-6 hidden
-    assert probe["boxes"] == 8, probe
+    # call 1's slot and the "add a call" slot are shown; the empty slots 3-6 are hidden
+    assert probe["slots"] == ["block", "block", "none", "none", "none", "none"], probe
     assert probe["times"] == [], probe                                           # no timestamps on text lines
     DOCS.mkdir(exist_ok=True)
     (DOCS / "review-task-guidance.png").write_bytes(out.read_bytes())
