@@ -12,7 +12,8 @@ from toolforge.record import Record
 from toolforge.store.db import Store
 
 
-def speak_user_turns(store: Store, records: list[Record], roles: tuple[str, ...] = ("user",)) -> list[dict]:
+def speak_user_turns(store: Store, records: list[Record], roles: tuple[str, ...] = ("user",),
+                     speed: int = 170) -> list[dict]:
     """Synthesise every user turn (and spoken reply, with ``roles``) of ``records`` with espeak-ng."""
     rows = []
     root = audio_root(store)
@@ -23,11 +24,11 @@ def speak_user_turns(store: Store, records: list[Record], roles: tuple[str, ...]
             rel = relative_path(rec.id, turn, msg.role, "wav")
             path = root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run(["espeak-ng", "-v", "en-us", "-s", "170", "-w", str(path), msg.content], check=True,
+            subprocess.run(["espeak-ng", "-v", "en-us", "-s", str(speed), "-w", str(path), msg.content], check=True,
                            capture_output=True)
             info = sf.info(str(path))
             rows.append({"record_id": rec.id, "turn": turn, "role": msg.role, "path": rel, "engine": "espeak",
-                         "voice": "en-us", "rate": 170.0, "pitch": 50.0, "sample_rate": info.samplerate,
+                         "voice": "en-us", "rate": float(speed), "pitch": 50.0, "sample_rate": info.samplerate,
                          "duration_s": info.duration, "qc_ok": True, "qc": {}, "params": {},
                          "text_sha": hashlib.sha256(msg.content.encode()).hexdigest(), "run_id": None})
     upsert_audio(store, rows)

@@ -29,7 +29,8 @@ def test_audio_push_update_and_screenshot(labelstudio, run_cli, tmp_path, sample
         validate_store(st)
         speak_user_turns(st, sample_records[:1])
     project = f"audio-{uuid.uuid4().hex[:6]}"
-    args = ("review", "push", "--db", db, "--project", project, "--files-root", labelstudio.files_root, "--json")
+    args = ("review", "push", "--db", db, "--project", project, "--files-root", labelstudio.files_root, "--status", "any",
+            "--json")
     first = json.loads(run_cli(*args, env=labelstudio.env, check=True).stdout)
     assert first["config_kind"] == "audio" and first["imported"] == 8 and first["with_audio"] == 1
 
@@ -79,3 +80,52 @@ def test_audio_push_update_and_screenshot(labelstudio, run_cli, tmp_path, sample
     assert "What's the weather like in Oslo right now?" in page["text"]  # the conversation
     assert "Final answer (edit to fix)" in page["text"] and "accept" in page["text"]
     assert page["audio"] + page["canvas"] > 0                           # the audio player (waveform)
+
+
+def test_new_audio_after_annotation_supersedes_the_task(labelstudio, tmp_path, sample_records):
+    """Annotations made on the old audio do not count for the new audio: a new task replaces the
+    annotated one, which is marked superseded; its annotations are kept as stale."""
+    from toolforge.review import pull, push
+    from toolforge.store import Selection
+    from toolforge.validate import validate_store
+
+    db = tmp_path / "store.duckdb"
+    weather = sample_records[0]
+    with open_store(db) as st:
+        st.upsert_records(sample_records[:2], source="test")
+        validate_store(st)
+        speak_user_turns(st, sample_records[:2])
+    ls = connect(labelstudio.url, labelstudio.token)
+    project = f"stale-{uuid.uuid4().hex[:6]}"
+    sel = Selection(status="any")
+    with open_store(db) as st:
+        first = push(st, ls, project_title=project, files_root=labelstudio.files_root, selection=sel)
+    old = {t["meta"]["record_id"]: t["id"] for t in ls.export(first.project_id, all_tasks=True)}
+    me = ls.sdk.users.whoami().id
+    ls.sdk.annotations.create(id=old[weather.id], completed_by=me, result=[
+        {"from_name": "verdict", "to_name": "dialogue", "type": "choices", "value": {"choices": ["accept"]}}])
+    with open_store(db) as st:
+        pull(st, ls, project_title=project)
+        assert st.con.execute("SELECT verdict FROM review_verdicts WHERE record_id = ?", [weather.id]).fetchone()
+        speak_user_turns(st, sample_records[:2], speed=120)    # new audio for both records
+        again = push(st, ls, project_title=project, files_root=labelstudio.files_root, selection=sel)
+    # the annotated task is replaced and marked; the unannotated one is updated in place
+    assert again.imported == 1 and again.superseded == 1 and again.updated == 1
+    tasks = ls.export(first.project_id, all_tasks=True)
+    assert len(tasks) == 3
+    marked = ls.sdk.tasks.get(id=str(old[weather.id]))
+    assert marked.data["review_state"] == "superseded" and marked.data["title"].startswith("[superseded")
+    new_id = next(t["id"] for t in tasks if t["meta"]["record_id"] == weather.id and t["id"] != old[weather.id])
+    assert str(new_id) in marked.data["review_feedback"]
+    with open_store(db) as st:
+        res = pull(st, ls, project_title=project)
+        assert res.stale_annotations == 1
+        assert st.con.execute("SELECT count(*) FROM review_verdicts WHERE record_id = ?", [weather.id]).fetchone()[0] == 0
+        row = st.con.execute("SELECT status, problem FROM review_annotations WHERE record_id = ?", [weather.id]).fetchone()
+        assert row[0] == "stale" and "older version" in row[1]
+    ls.sdk.annotations.create(id=new_id, completed_by=me, result=[
+        {"from_name": "verdict", "to_name": "dialogue", "type": "choices", "value": {"choices": ["reject"]}}])
+    with open_store(db) as st:
+        pull(st, ls, project_title=project)
+        assert st.con.execute("SELECT verdict, n_annotations FROM review_verdicts WHERE record_id = ?",
+                              [weather.id]).fetchone() == ("reject", 1)
