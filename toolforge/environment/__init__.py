@@ -166,6 +166,7 @@ class Environment:
     async def call(self, name: str, args: dict[str, Any], world: WorldState, *, force_error: bool = False,
                    seed: int | None = None) -> ToolResult:
         """The result of one call (``result`` None when the simulator's reply was unusable)."""
+        res: ToolResult | None
         if name not in self.tools:
             res = ToolResult({"error": "unknown_tool", "message": f"no tool named {name}"}, "world", True)
         elif force_error:
@@ -179,6 +180,7 @@ class Environment:
                 res = await self._from_safe(name, args)
             if res is None:
                 res = await self._simulate(name, args, world, error=False, seed=seed)
+        assert res is not None
         if res.result is not None:
             world.observe(name, args, res.result, error=res.error)
             self.counts[res.source] = self.counts.get(res.source, 0) + 1
