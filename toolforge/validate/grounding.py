@@ -93,6 +93,7 @@ _WORD_NUMS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy
                    "pair": 2, "twice": 2, "double": 2, "half": 0.5, "quarter": 0.25, "week": 7, "weekend": 2,
                    "fortnight": 14, "month": 30, "year": 365, "hour": 60, "minute": 60, "day": 24, "triple": 3,
                    "single": 1, "both": 2, "once": 1, "thrice": 3, "decade": 10, "century": 100})
+_WORD_NUM_KEYS = frozenset(_WORD_NUMS)
 _FACTORS = (60.0, 100.0, 1000.0, 24.0, 7.0, 12.0, 3600.0, 1024.0, 1e6)
 
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ions", "ion", "ers", "er", "ed", "ly")
@@ -154,14 +155,22 @@ def bag(text: str) -> Bag:
     if "-" in text or "." in text or "/" in text:
         for m in _DATE.finditer(text):
             nums.update(float(g) for g in (m.group(1), m.group(3), m.group(4)) if g)
+    words = set(_WORD.findall(low))
+    for w in words & _WORD_NUM_KEYS:
+        nums.add(_WORD_NUMS[w])
+    cache = _STEMS
     stems = set()
-    for w in _WORD.findall(low):
-        n = _WORD_NUMS.get(w)
-        if n is not None:
-            nums.add(n)
-        if w not in _STOP:
-            stems.add(stem(w))
+    for w in words - _STOP:
+        st = cache.get(w)
+        if st is None:
+            st = stem(w)
+            if len(cache) < 200_000:
+                cache[w] = st
+        stems.add(st)
     return Bag(low, stems, nums, times, text)
+
+
+_STEMS: dict[str, str] = {}
 
 
 def _merge(bags: list[Bag]) -> Bag:
@@ -327,6 +336,13 @@ class _Call:
     result: str | None = None
     result_idx: int = -1
     error: bool = False
+    _canon: str | None = None
+
+    @property
+    def canon(self) -> str:
+        if self._canon is None:
+            self._canon = _canon(self.args)
+        return self._canon
 
 
 def _leaves(value: Any, path: str, out: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
@@ -352,7 +368,7 @@ _ACK_WORDS = frozenset({"ok", "okay", "success", "succeeded", "sent", "done", "c
                         "scheduled", "booked", "confirmed", "saved", "written", "queued", "accepted", "completed",
                         "true", "false", "none", "null", "removed", "added", "cancelled", "canceled"})
 _ACK_KEYS = re.compile(r"(?:^|_)(?:id|ok|success|status|message_id|event_id|created|updated|code|bytes_written|"
-                       r"path|url|timestamp)$")
+                       r"timestamp)$")
 
 
 _LIVE = re.compile(r"\b(?:right now|currently|current|today'?s?|tonight|at the moment|latest|live|real[- ]time|"
@@ -400,10 +416,12 @@ def check_grounding(scenario: Any, messages: list[Any], shape: Any, tools: dict[
                 issues.extend(_live_data(users, request, tools))
         return issues
 
-    _retry_unchanged(calls, issues)
-    _duplicate_parallel(calls, issues)
+    if any(c.error for c in calls):
+        _retry_unchanged(calls, issues)
+    if len({c.turn for c in calls}) < len(calls):
+        _duplicate_parallel(calls, issues)
     result_bags: dict[int, Bag] = {c.result_idx: bag(c.result) for c in calls if c.result is not None}
-    sys_bag = bag(system) if system else None
+    sys_bag = _Lazy(system)
     _args_grounded(calls, user_bags, sys_bag, result_bags, tools, issues)
     _tool_fit(calls, user_bags, tools, issues)
     _options(calls, user_bags, tools, issues)
@@ -454,7 +472,7 @@ def _calls(messages: list[Any], shape: Any) -> list[_Call]:
 def _retry_unchanged(calls: list[_Call], issues: list[Issue]) -> None:
     failed: dict[tuple[str, str], _Call] = {}
     for c in calls:
-        key = (c.name, _canon(c.args))
+        key = (c.name, c.canon)
         prev = failed.get(key)
         if prev is not None and prev.turn < c.turn:
             issues.append(Issue("retry_unchanged", f"messages[{c.turn}].tool_calls",
@@ -472,20 +490,33 @@ def _duplicate_parallel(calls: list[_Call], issues: list[Issue]) -> None:
     for c in calls:
         if _RANDOM.search(c.name):
             continue  # two draws from one distribution are two results
-        key = (c.turn, c.name, _canon(c.args))
+        key = (c.turn, c.name, c.canon)
         if key in seen:
             issues.append(Issue("duplicate_parallel_call", f"messages[{c.turn}].tool_calls",
                                 f"{c.name} is called twice with the same arguments in one turn"))
         seen[key] = 1
 
 
-def _evidence_for(turn: int, user_bags: list[tuple[int, Bag]], sys_bag: Bag | None, result_bags: dict[int, Bag],
+class _Lazy:
+    """A bag built only when first needed (the system prompt is evidence of last resort)."""
+
+    __slots__ = ("text", "_bag")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._bag: Bag | None = None
+
+    def get(self) -> Bag | None:
+        if self._bag is None and self.text:
+            self._bag = bag(self.text)
+        return self._bag
+
+
+def _evidence_for(turn: int, user_bags: list[tuple[int, Bag]], result_bags: dict[int, Bag],
                   cache: dict[int, Bag]) -> Bag:
     hit = cache.get(turn)
     if hit is None:
         parts = [b for i, b in user_bags if i < turn] + [b for i, b in result_bags.items() if i < turn]
-        if sys_bag is not None:
-            parts.append(sys_bag)
         hit = cache[turn] = _merge(parts) if parts else Bag("", set(), set(), set())
     return hit
 
@@ -496,7 +527,7 @@ _FREE_TEXT = frozenset({"code", "script", "command", "sql", "query", "expression
                         "regex", "template", "data", "payload", "headers", "filter", "formula"})
 
 
-def _args_grounded(calls: list[_Call], user_bags: list[tuple[int, Bag]], sys_bag: Bag | None,
+def _args_grounded(calls: list[_Call], user_bags: list[tuple[int, Bag]], sys_bag: _Lazy,
                    result_bags: dict[int, Bag], tools: dict[str, ToolInfo], issues: list[Issue]) -> None:
     cache: dict[int, Bag] = {}
     if not _latin(" ".join(b.raw for _, b in user_bags)):
@@ -505,10 +536,12 @@ def _args_grounded(calls: list[_Call], user_bags: list[tuple[int, Bag]], sys_bag
         if c.error:
             continue  # a failed call may hold the malformed input that error_recovery is about
         info = tools.get(c.name)
-        ev = _evidence_for(c.turn, user_bags, sys_bag, result_bags, cache)
+        ev = _evidence_for(c.turn, user_bags, result_bags, cache)
         for key, value in c.args.items():
             pschema = info.params.get(key, {}) if info else {}
             why = _arg_value_ungrounded(key, value, pschema, info, ev)
+            if why and sys_bag.get() is not None:
+                why = _arg_value_ungrounded(key, value, pschema, info, _merge([ev, sys_bag.get()]))  # type: ignore[list-item]
             if why:
                 where = f"messages[{c.turn}].tool_calls.{c.name}.arguments.{key}"
                 issues.append(Issue("arg_ungrounded", where, f"{c.name}.{key} = {why}: found in neither the request, "
@@ -551,8 +584,8 @@ def _arg_value_ungrounded(key: str, value: Any, pschema: dict[str, Any], info: T
             if why:
                 return why
         return None
-    if value is None or isinstance(value, bool) or _schema_allows(value, pschema):
-        return None
+    if value is None or isinstance(value, bool) or _schema_allows(value, pschema) or "enum" in pschema:
+        return None  # (a value outside an enum is the schema check's arg_enum)
     sbag = info.schema_bag if info else None
     if isinstance(value, int | float):
         if info is not None and key not in info.required:
@@ -739,14 +772,26 @@ def _uses(args: dict[str, Any], results: Bag, request: Bag) -> bool:
     return False
 
 
-def _answer(final: str, idx: int, calls: list[_Call], request: Bag, sys_bag: Bag | None,
+def _answer(final: str, idx: int, calls: list[_Call], request: Bag, sys_bag: _Lazy,
             result_bags: dict[int, Bag], tools: dict[str, ToolInfo], issues: list[Issue]) -> None:
-    arg_text = " ".join(_canon(c.args) for c in calls)
-    parts = [request, bag(arg_text), *result_bags.values()]
-    if sys_bag is not None:
-        parts.append(sys_bag)
-    ev = _merge(parts)
     where = f"messages[{idx}].content"
+    ev = _merge([request, *result_bags.values()])
+    bad = _claims(final, ev, tools)
+    if bad:  # last resort: the call arguments and the system prompt
+        parts = [ev, bag(" ".join(c.canon for c in calls))]
+        if sys_bag.get() is not None:
+            parts.append(sys_bag.get())  # type: ignore[arg-type]
+        bad = _claims(final, _merge(parts), tools)
+    if bad:
+        shown = ", ".join(dict.fromkeys(bad))
+        issues.append(Issue("answer_ungrounded", where, f"the answer states {shown}, found in no tool result, "
+                            "call or user message"))
+        return
+    _pairing(final, calls, where, issues)
+
+
+def _claims(final: str, ev: Bag, tools: dict[str, ToolInfo]) -> list[str]:
+    """The values (times, emails, ids, figures, names) that the answer states and ``ev`` does not hold."""
     bad: list[str] = []
     text = final
     # times first (3:30 pm ~ 15:30), then take them out of the text
@@ -756,10 +801,11 @@ def _answer(final: str, idx: int, calls: list[_Call], request: Bag, sys_bag: Bag
             if t not in ev.times and not (m.group(3) and float(m.group(3)) in ev.nums):
                 bad.append(m.group(0).strip())
         text = _TIME.sub(" ", text)
-    for email in _EMAIL.findall(text):
-        if email.lower() not in ev.low:
-            bad.append(email)
-    text = _EMAIL.sub(" ", text)
+    if "@" in text:
+        for email in _EMAIL.findall(text):
+            if email.lower() not in ev.low:
+                bad.append(email)
+        text = _EMAIL.sub(" ", text)
     for tok in _ID.findall(text):
         if _NUM_UNIT.match(tok) or _DATEISH.match(tok):
             continue
@@ -773,32 +819,30 @@ def _answer(final: str, idx: int, calls: list[_Call], request: Bag, sys_bag: Bag
         after = text[m.end(): m.end() + 12]
         um = _UNIT_AFTER.match(after)
         unit = bool(um or _CURRENCY_BEFORE.search(before))
-        unit_word = after.strip().split(" ")[0].strip(".,;:!?)").lstrip("°") if after[:1] == " " or um else ""
         if dec == 0 and x <= 10 and not unit:
             continue  # counts and list numbers
         if text[m.end(): m.end() + 2].lower() in ("st", "nd", "rd", "th"):
             continue
+        unit_word = after.strip().split(" ")[0].strip(".,;:!?)").lstrip("°") if after[:1] == " " or um else ""
         tol = 0.5 * 10 ** -dec if dec else 0.5
         if dec == 0 and _HEDGE.search(before):
             zeros = len(raw.replace(",", "")) - len(raw.replace(",", "").rstrip("0"))
             tol = max(tol, 0.5 * 10 ** zeros, x * 0.1)
         if not _num_grounded(x, tol + 1e-9, ev, unit=unit_word):
             bad.append(raw)
-    tool_stems = set().union(*(t.stems for t in tools.values())) if tools else set()
-    english = _ENGLISH.search(text) is not None or len(_WORD.findall(text)) < 4
-    for m in (_CAP.finditer(text) if english else ()):
-        w = m.group(0)
-        if w.lower() in _GENERIC_NAMES or _SENT_START.search(text[max(0, m.start() - 3): m.start()]):
-            continue
-        if _word_grounded(w, ev) or stem(w) in tool_stems:
-            continue
-        bad.append(w)
-    if bad:
-        shown = ", ".join(dict.fromkeys(bad))
-        issues.append(Issue("answer_ungrounded", where, f"the answer states {shown}, found in no tool result, "
-                            "call or user message"))
-        return
-    _pairing(final, calls, where, issues)
+    if _ENGLISH.search(text) is not None or len(_WORD.findall(text)) < 4:
+        tool_stems: set[str] | None = None
+        for m in _CAP.finditer(text):
+            w = m.group(0)
+            if w.lower() in _GENERIC_NAMES or _SENT_START.search(text[max(0, m.start() - 3): m.start()]):
+                continue
+            if _word_grounded(w, ev):
+                continue
+            if tool_stems is None:
+                tool_stems = set().union(*(t.stems for t in tools.values())) if tools else set()
+            if stem(w) not in tool_stems:
+                bad.append(w)
+    return bad
 
 
 def _pairing(final: str, calls: list[_Call], where: str, issues: list[Issue]) -> None:
@@ -834,65 +878,75 @@ def _pairing(final: str, calls: list[_Call], where: str, issues: list[Issue]) ->
                 return
 
 
+_SIMPLE_CONVERSIONS = (lambda y: y * 9 / 5 + 32, lambda y: (y - 32) * 5 / 9, lambda y: y / 1.609344,
+                       lambda y: y * 1.609344, lambda y: y * 2.20462, lambda y: y / 2.20462)
+
+
 def _results_used(calls: list[_Call], answers: list[tuple[int, str]], result_bags: dict[int, Bag],
                   issues: list[Issue]) -> None:
+    used_at: dict[int, Bag] = {}
     for c in calls:
         if c.result is None or c.error:
             continue
         salient = _salient(c)
         if salient is None:
             continue
-        words, nums = salient
-        later_text = " ".join(t for i, t in answers if i > c.result_idx)
-        later_args = " ".join(_canon(o.args) for o in calls if o.turn > c.result_idx)
-        used = bag(later_text + " " + later_args)
+        words, nums, strings = salient
+        # what comes after the result: answers and later calls (cached per cut-off turn)
+        cut = max((i for i, _ in answers if i < c.result_idx), default=-1)
+        used = used_at.get(cut)
+        if used is None:
+            later_text = " ".join(t for i, t in answers if i > c.result_idx)
+            later_args = " ".join(o.canon for o in calls if o.turn > c.result_idx)
+            used = used_at[cut] = bag(later_text + " " + later_args)
         if words & used.stems:
             continue
         if any(_num_close(x, used.nums, max(0.5, x * 0.01)) for x in nums):
             continue
-        if any(w in used.low for w in _salient_strings(c)):
+        if any(_num_close(abs(f(x)), used.nums, 0.5 + x * 0.01) for x in nums for f in _SIMPLE_CONVERSIONS):
+            continue  # 4 (°C) reported as 39 °F
+        if any(w in used.low for w in strings):
             continue
         issues.append(Issue("result_ignored", f"messages[{c.result_idx}].content",
                             f"the result of {c.name} holds data that neither the answer nor a later call uses"))
 
 
 def _result_value(c: _Call) -> Any:
+    text = c.result or ""
+    if text[:1] not in ("{", "["):
+        return text
     try:
-        return json.loads(c.result or "")
+        return json.loads(text)
     except (json.JSONDecodeError, ValueError):
-        return c.result
+        return text
 
 
-def _salient(c: _Call) -> tuple[set[str], set[float]] | None:
-    """The result's informative words and numbers (not acknowledgements, not echoes of the call), or None."""
+def _salient(c: _Call) -> tuple[set[str], set[float], list[str]] | None:
+    """The result's informative words, numbers and strings (not acknowledgements, not echoes of the call)."""
     value = _result_value(c)
-    arg_bag = bag(_canon(c.args))
-    words: set[str] = set()
-    nums: set[float] = set()
     leaves = _leaves(value, "", []) if isinstance(value, dict | list) else [("", value)]
+    nums: set[float] = set()
+    strings: list[str] = []
     for path, leaf in leaves:
-        key = path.rsplit(".", 1)[-1].split("[")[0].lower()
-        if leaf is None or isinstance(leaf, bool) or _ACK_KEYS.search(key):
+        if leaf is None or isinstance(leaf, bool):
+            continue
+        if path and _ACK_KEYS.search(path.rsplit(".", 1)[-1].split("[")[0].lower()):
             continue
         if isinstance(leaf, int | float):
             x = abs(float(leaf))
-            if x > 1 and x not in arg_bag.nums:
+            if x > 1:
                 nums.add(x)
-            continue
-        s = str(leaf)
-        b = bag(s)
-        ws = {w for w in b.stems if w not in arg_bag.stems and w not in _ACK_WORDS}
-        words |= ws
-        nums |= {x for x in b.nums if x > 1 and x not in arg_bag.nums}
+        else:
+            strings.append(str(leaf))
+    if not nums and not strings:
+        return None
+    arg_bag = bag(c.canon)
+    b = bag(" \n ".join(strings))
+    words = {w for w in b.stems if w not in arg_bag.stems and w not in _ACK_WORDS}
+    nums = {x for x in nums | b.nums if x > 1 and x not in arg_bag.nums}
     if not words and not nums:
         return None
-    return words, nums
-
-
-def _salient_strings(c: _Call) -> list[str]:
-    value = _result_value(c)
-    leaves = _leaves(value, "", []) if isinstance(value, dict | list) else [("", value)]
-    return [str(v).lower() for _, v in leaves if isinstance(v, str) and len(v) >= 3]
+    return words, nums, [x.lower() for x in strings if len(x) >= 3]
 
 
 _DECLINE = re.compile(r"\?|\b(?:can't|cannot|can not|unable|not able|don't have|do not have|no access|none of|"

@@ -38,6 +38,18 @@ CODES: dict[str, str] = {
     "judge_error": "the LLM judge could not give a verdict",
     "copied_example": "the user request or answer copies one of toolforge's own few-shot examples",
     "prompt_leak": "the user request holds generation prompt text (a persona line, a scenario name, instructions)",
+    # grounding checks (toolforge.validate.grounding): faults of meaning in well-formed records
+    "answer_ungrounded": "the final answer states a value (number, id, name) that no tool result or user message "
+                         "holds, or pairs it with the wrong entity",
+    "arg_ungrounded": "an argument value grounded nowhere (not in the request, an earlier result, or the schema)",
+    "unchained_call": "a later call of a sequential or complex record does not use the earlier result it depends on",
+    "tool_mismatch": "the called tool does not fit the request while a better-fitting offered tool exists",
+    "result_ignored": "a tool result with data that neither the answer nor a later call uses",
+    "duplicate_parallel_call": "the same call (name and arguments) twice in one assistant turn",
+    "option_ignored": "a unit or option the user asked for (an enum value) that the call does not set",
+    "live_data_no_call": "a no_tool_needed record asks for live data that an offered tool provides",
+    "claimed_lookup": "the answer claims a lookup or a tool run that never happened",
+    "retry_unchanged": "a call repeats, unchanged, an earlier call whose result was an error",
 }
 
 ARG_CODES = frozenset(

@@ -186,7 +186,7 @@ def insert_results(con: Any, stage: str, results: list[tuple[str, list[Any]]]) -
 
 
 def validate_store(store: Any, selection: Any = None, stage: str = "schema", *, check_scenario: bool = True,
-                   batch_size: int = 2000, results: list[tuple[str, list[Issue]]] | None = None,
+                   check_grounding: bool = True, batch_size: int = 2000, results: list[tuple[str, list[Issue]]] | None = None,
                    **options: Any) -> Summary:
     """Validate the selected records of a store and write results with ``store.replace_issues``.
 
@@ -211,7 +211,7 @@ def validate_store(store: Any, selection: Any = None, stage: str = "schema", *, 
         checker: Any = ExecutionChecker(**options)
         check = checker.check
     else:
-        v = RecordValidator(check_scenario=check_scenario)
+        v = RecordValidator(check_scenario=check_scenario, check_grounding=check_grounding)
 
         def check(rec: Any) -> list[Issue]:
             return v.validate(rec)

@@ -23,6 +23,7 @@ class ValidateConfig(BaseModel):
     status: str = "any"
     limit: int | None = None
     check_scenario: bool = True
+    check_grounding: bool = True      # toolforge.validate.grounding (answers, arguments, steps the conversation supports)
 
 
 @dataclass
@@ -65,7 +66,7 @@ def _run_file(cfg: ValidateConfig) -> Report:
     assert cfg.file is not None
     if cfg.file != "-":
         check_readable(cfg.file)
-    validator = RecordValidator(check_scenario=cfg.check_scenario)
+    validator = RecordValidator(check_scenario=cfg.check_scenario, check_grounding=cfg.check_grounding)
     checker = _execution_checker() if cfg.execute else None
     judge = _judge(cfg.judge) if cfg.judge else None
     schema, exe, jud = Summary("schema"), Summary("execution"), Summary("judge")
@@ -129,7 +130,8 @@ def _run_store(cfg: ValidateConfig) -> Report:
     sel = make_selection(scenarios=cfg.scenarios, status=cfg.status, limit=cfg.limit, include_duplicates=True)
     results: list[tuple[str, list[Issue]]] = []
     with open_store(cfg.db, create=False) as store:
-        summaries = [validate_store(store, sel, "schema", check_scenario=cfg.check_scenario, results=results)]
+        summaries = [validate_store(store, sel, "schema", check_scenario=cfg.check_scenario,
+                                    check_grounding=cfg.check_grounding, results=results)]
         if cfg.execute:
             summaries.append(validate_store(store, sel, "execution", results=results))
         if cfg.judge:

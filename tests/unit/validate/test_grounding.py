@@ -1,0 +1,126 @@
+"""Grounding checks: planted faults are caught, their clean twins and clean data pass (issue #15)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.unit.validate import grounding_corpus as G
+from toolforge.validate import CODES, RecordValidator, validate_file, validate_record
+from toolforge.validate.grounding import GROUNDING_CODES, stem
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _codes(rec):
+    return {i.code for i in validate_record(rec)}
+
+
+def test_corpus_file_is_current_and_balanced():
+    assert G.JSONL.read_text("utf-8") == G.dump(), "run: python -m tests.unit.validate.grounding_corpus"
+    classes = Counter(cls for cls, *_ in G.pairs())
+    assert set(classes) == {"answer_ungrounded", "arg_ungrounded", "unchained_call", "tool_mismatch", "result_ignored",
+                            "duplicate_parallel_call", "option_ignored", "no_tool_live_or_claimed", "retry_unchanged"}
+    assert min(classes.values()) >= 2
+
+
+def test_corpus_twins_are_well_formed():
+    """Only the grounding checks may tell the twins apart: both pass every other validator."""
+    v = RecordValidator()
+    for rec in G.records():
+        assert v.validate(rec, check_grounding=False) == [], rec["meta"]
+
+
+def test_planted_corpus_hit_rate_and_clean_twin_false_flags():
+    m = G.measure()
+    assert m["faulty"] >= 18 and m["clean"] == m["faulty"]
+    assert m["hit_rate"] >= 0.9, m
+    assert m["false_flag_rate"] <= 0.05, m
+
+
+@pytest.mark.parametrize("cls,name,clean,bad", G.pairs(), ids=[f"{c}/{n}" for c, n, *_ in G.pairs()])
+def test_each_faulty_twin_gets_its_own_code(cls, name, clean, bad):
+    want = {"no_tool_live_or_claimed": {"live_data_no_call", "claimed_lookup"}}.get(cls, {cls})
+    issues = validate_record(copy.deepcopy(bad))
+    hit = [i for i in issues if i.code in want]
+    assert hit, issues
+    assert all(i.severity == "error" and i.path and i.message for i in hit)
+    assert validate_record(copy.deepcopy(clean)) == []
+
+
+def test_every_grounding_code_is_documented():
+    assert set(GROUNDING_CODES) <= set(CODES)
+    readme = (ROOT / "README.md").read_text("utf-8")
+    for code in GROUNDING_CODES:
+        assert f"`{code}`" in readme, code
+
+
+def test_grounding_can_be_turned_off():
+    bad = next(b for c, _, _, b in G.pairs() if c == "arg_ungrounded")
+    assert "arg_ungrounded" in _codes(bad)
+    assert validate_record(bad, check_grounding=False) == []
+    assert RecordValidator(check_grounding=False).validate(bad) == []
+
+
+def test_validate_file_flags_the_faulty_twins(tmp_path):
+    results = list(validate_file(G.JSONL))
+    assert len(results) == len(G.records())
+    flagged = [bool(r.issues) for r in results]
+    faulty = [r["meta"]["corpus"]["faulty"] for r in G.records()]
+    assert sum(f and g for f, g in zip(faulty, flagged, strict=True)) >= 0.9 * sum(faulty)
+    assert sum(g and not f for f, g in zip(faulty, flagged, strict=True)) <= 0.05 * (len(faulty) - sum(faulty))
+
+
+def test_packaged_sample_records_have_no_grounding_issues():
+    for line in (ROOT / "examples" / "sample.jsonl").read_text("utf-8").splitlines():
+        rec = json.loads(line)
+        assert not _codes(rec) & set(GROUNDING_CODES), rec["scenario"]
+
+
+# -- what counts as grounded: lenient where clean data varies -------------------------------------------
+def _weather(answer: str, result: dict, user: str = "Weather in Oslo?", args: dict | None = None) -> dict:
+    return G.rec("single_tool", [G.WEATHER, G.TRANSLATE], G.user(user),
+                 G.calls(G.call("c1", "get_weather", args or {"city": "Oslo"})),
+                 G.result("c1", "get_weather", result), G.answer(answer))
+
+
+@pytest.mark.parametrize("answer,result", [
+    ("About 4 °C in Oslo.", {"temp_c": 4.3}),                              # rounding
+    ("It is 39 °F in Oslo.", {"temp_c": 4}),                               # a conversion the unit names
+    ("Oslo is at 4 °C and Bergen at 9 °C: a 5-degree gap.", {"oslo_c": 4, "bergen_c": 9}),  # a difference
+    ("Sunset in Oslo is at 3:30 pm.", {"sunset": "15:30"}),               # 12 h vs 24 h
+    ("It will be 4 °C on 12 May.", {"temp_c": 4, "date": "2026-05-12"}),   # date parts
+    ("Roughly 48,000 people live in that district of Oslo.", {"population": 48210}),  # a hedged round figure
+])
+def test_lenient_answers_pass(answer, result):
+    assert not _codes(_weather(answer, result)) & set(GROUNDING_CODES)
+
+
+@pytest.mark.parametrize("answer,result", [
+    ("It is 7 °C in Oslo.", {"temp_c": 4}),
+    ("It is 4 °C in Oslo; sunset is at 4:30 pm.", {"temp_c": 4, "sunset": "15:30"}),
+    ("It is 4 °C in Bergen.", {"temp_c": 4}),
+    ("It is 4 °C in Oslo (station OSL-221).", {"temp_c": 4, "station": "OSL-118"}),
+])
+def test_wrong_answers_are_flagged(answer, result):
+    assert "answer_ungrounded" in _codes(_weather(answer, result))
+
+
+def test_abbreviations_and_spelling_fixes_ground_arguments():
+    rec = _weather("It is 16 °C in San Francisco.", {"temp_c": 16}, user="Weather in SF?",
+                   args={"city": "San Francisco"})
+    assert not _codes(rec) & set(GROUNDING_CODES)
+    rec = _weather("It is 16 °C in San Francisco.", {"temp_c": 16}, user="Weather in San Fransisco?",
+                   args={"city": "San Francisco"})
+    assert not _codes(rec) & set(GROUNDING_CODES)
+
+
+def test_stems_fold_plurals_and_suffixes():
+    assert stem("movies") == stem("movie")
+    assert stem("cities") == stem("city")
+    assert stem("translation") == stem("translate")
+    assert stem("booking") == stem("book")
