@@ -23,6 +23,7 @@ def validate_cmd(
     status: Annotated[str, typer.Option(help="Store only: which records (any, unvalidated, valid, invalid, ...).")] = "any",
     limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many records.")] = None,
     no_scenario_check: Annotated[bool, typer.Option("--no-scenario-check", help="Skip the scenario shape check.")] = False,
+    no_grounding: Annotated[bool, typer.Option("--no-grounding", help="Skip the grounding checks (answers, arguments and steps the conversation does not support).")] = False,
     show: Annotated[int, typer.Option(min=0, help="Print at most this many issue lines (0: summary only).")] = 50,
     as_json: JsonOption = False,
 ) -> None:
@@ -37,7 +38,7 @@ def validate_cmd(
         raise UsageError("give either a JSON Lines FILE or --db, not both")
     cfg = ValidateConfig(file=str(file) if file is not None else None, db=str(db or "toolforge.duckdb"),
                          execute=execute, judge=judge, scenarios=scenario, status=status, limit=limit,
-                         check_scenario=not no_scenario_check)
+                         check_scenario=not no_scenario_check, check_grounding=not no_grounding)
     report = run_validate(cfg)
     if as_json:
         print_json(report.to_dict())
