@@ -36,8 +36,10 @@ def load_json(text: str) -> tuple[Any, list[PlanIssue]]:
     m = _FENCE.match(text)
     if m:
         text = m.group(1)
-    try:
-        return json.loads(text), []
+    from toolforge.io import safejson
+
+    try:  # the safe reader: NaN/Infinity, nesting past the limit and huge replies are not JSON either
+        return safejson.loads(text), []
     except json.JSONDecodeError as exc:
         what = "truncated" if exc.pos >= len(text.rstrip()) - 1 else "invalid"
         return None, [PlanIssue("json_invalid", "$", f"the reply is not valid JSON ({what}: {exc.msg} at char {exc.pos})")]
