@@ -48,5 +48,5 @@ def test_push_to_a_branch(run_cli, hub_server, filled_db):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().endswith("/datasets/me/branchy/tree/dev")
     dev, main = hub_server.head("me/branchy", "dev"), hub_server.head("me/branchy", "main")
-    assert "data/train-00000-of-00001.parquet" in dev["files"] and "README.md" in dev["files"]
+    assert "data/train-single_tool-00000-of-00001.parquet" in dev["files"] and "README.md" in dev["files"]
     assert list(main["files"]) == [".gitattributes"]  # main is untouched

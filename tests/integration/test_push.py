@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -18,7 +19,7 @@ import pytest
 from tests.conftest import ROOT, toolforge_cmd
 from tests.fixtures.hub import HUB_TOKEN
 from toolforge.audio.store import audio_rows
-from toolforge.export.convert import chat_messages
+from toolforge.export.convert import DEFAULT_THINK, chat_messages
 from toolforge.store import Selection, open_store
 
 pytestmark = pytest.mark.integration
@@ -61,6 +62,13 @@ def sample_dicts_module():
     return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
 
 
+def _shard_splits(paths) -> set[str]:
+    """The splits of the staged shards (data/<split>-<scenario>-NNNNN-of-NNNNN.parquet, one set per scenario)."""
+    shards = [p for p in paths if p.startswith("data/")]
+    assert shards and all(re.fullmatch(r"data/(train|test)-[a-z_]+-\d{5}-of-\d{5}\.parquet", p) for p in shards), shards
+    return {p.split("/")[1].split("-")[0] for p in shards}
+
+
 def _copy_store(db: Path, dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(db, dest / db.name)
@@ -77,7 +85,7 @@ def _expected(db: Path) -> dict[str, dict]:
     by_rec: dict[str, list] = {}
     for a in sorted(audio, key=lambda a: a["turn"]):
         by_rec.setdefault(a["record_id"], []).append(hashlib.sha256(Path(a["abs_path"]).read_bytes()).hexdigest())
-    return {r.id: {"scenario": r.scenario, "messages": chat_messages(r, think="field"), "tools": r.tools_dump(),
+    return {r.id: {"scenario": r.scenario, "messages": chat_messages(r, think=DEFAULT_THINK), "tools": r.tools_dump(),
                    "audio": by_rec.get(r.id, [])} for r in records}
 
 
@@ -118,8 +126,7 @@ def test_push_roundtrip_replace_interrupt(run_cli, hub_server, voiced_store, tmp
         assert any("/info/lfs/objects/batch" in r for r in reqs) and not any("/_cas/" in r for r in reqs)
     head1 = hub_server.head("me/tools")
     assert head1["oid"] == first["commit_oid"]
-    assert {p for p in head1["files"] if p.startswith("data/")} == {
-        "data/train-00000-of-00001.parquet", "data/test-00000-of-00001.parquet"}
+    assert _shard_splits(head1["files"]) == {"train", "test"}
     got = _load(hub_server, "me/tools", xet, tmp_path)
     want = _expected(db)
     assert set(got) == set(want)
@@ -141,7 +148,7 @@ def test_push_roundtrip_replace_interrupt(run_cli, hub_server, voiced_store, tmp
     head2 = hub_server.head("me/tools")
     assert head2["oid"] == second["commit_oid"] != first["commit_oid"]
     assert head2["n_commits"] == head1["n_commits"] + 1
-    assert {p for p in head2["files"] if p.startswith("data/")} == {"data/train-00000-of-00001.parquet"}
+    assert _shard_splits(head2["files"]) == {"train"}  # the test shards of the first push are gone
     assert head2["files"]["README.md"] != head1["files"]["README.md"]
     got2 = _load(hub_server, "me/tools", xet, tmp_path)
     assert len(got2) == 9 and {r["split"] for r in got2.values()} == {"train"}
@@ -192,10 +199,9 @@ def test_dry_run_stages_a_loadable_folder(run_cli, voiced_store, tmp_path):
                    env={"HF_TOKEN": "", "HF_HOME": str(tmp_path / "no-login")})
     assert proc.returncode == 0, proc.stderr  # no token needed to stage
     assert "nothing published" in proc.stderr
-    assert sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file()) == [
-        ".toolforge-stage.json", "README.md", "data/test-00000-of-00001.parquet", "data/train-00000-of-00001.parquet"]
-    assert sorted(json.loads((stage / ".toolforge-stage.json").read_text())["files"]) == [
-        "README.md", "data/test-00000-of-00001.parquet", "data/train-00000-of-00001.parquet"]
+    staged = sorted(p.relative_to(stage).as_posix() for p in stage.rglob("*") if p.is_file())
+    assert staged[:2] == [".toolforge-stage.json", "README.md"] and _shard_splits(staged[2:]) == {"train", "test"}
+    assert sorted(json.loads((stage / ".toolforge-stage.json").read_text())["files"]) == staged[1:]
     ds = load_dataset(str(stage), cache_dir=str(tmp_path / "ds-cache"))  # no stale cache hits
     assert ds["train"].num_rows == 6 and ds["test"].num_rows == 2
     want = _expected(db)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -28,8 +29,12 @@ def test_push_to_s3_and_read_back(run_cli, moto_server, filled_db, sample_record
     res = json.loads(proc.stdout)
     assert res["published_to"] == "s3://toolforge-data/runs/v1" and res["rows"] == {"train": 6, "test": 2}
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="toolforge-data")["Contents"])
-    assert keys == ["runs/v1/README.md", "runs/v1/data/test-00000-of-00001.parquet",
-                    "runs/v1/data/train-00000-of-00001.parquet"]
+    # one shard set per split and scenario (the card's per-scenario configs point at them)
+    assert keys[0] == "runs/v1/README.md"
+    shards = keys[1:]
+    assert all(re.fullmatch(r"runs/v1/data/(train|test)-[a-z_]+-00000-of-00001\.parquet", k) for k in shards)
+    assert {k.split("/")[-1].split("-")[0] for k in shards} == {"train", "test"}
+    assert {k.split("/")[-1].split("-")[1] for k in shards} == {r.scenario for r in sample_records}
     card = s3.get_object(Bucket="toolforge-data", Key="runs/v1/README.md")["Body"].read().decode()
     assert card.startswith("---\n") and "path: data/train-*" in card
 
@@ -48,7 +53,8 @@ def test_push_to_s3_and_read_back(run_cli, moto_server, filled_db, sample_record
     proc = run_cli("push", "--to", "s3://toolforge-data/runs/v1", "--status", "any", "--db", filled_db, env=creds)
     assert proc.returncode == 0, proc.stderr
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="toolforge-data")["Contents"])
-    assert keys == ["runs/v1/README.md", "runs/v1/data/train-00000-of-00001.parquet"]
+    assert keys[0] == "runs/v1/README.md" and all("/data/train-" in k for k in keys[1:])
+    assert len(keys) == 1 + len({r.scenario for r in sample_records})
 
     # A missing bucket is a one-line error.
     proc = run_cli("push", "--to", "s3://no-such-bucket/x", "--status", "any", "--db", filled_db, env=creds)

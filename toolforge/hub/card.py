@@ -7,6 +7,7 @@ anything that looks like a credential before they are shown.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections import Counter
@@ -121,25 +122,88 @@ def audio_summary(audio: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             "voices": [{"engine": e, "voice": v, "n": n} for (e, v), n in voices.most_common()]}
 
 
+def _features_yaml(has_audio: bool) -> list[dict[str, Any]]:
+    """The staged Parquet schema as the Hub's ``dataset_info.features`` list."""
+    from datasets import Audio, List  # type: ignore[attr-defined]  # mypy sees the repo's datasets/ folder
+    from toolforge.hub.stage import _features
+
+    feats = _features(has_audio)
+    if has_audio:
+        feats["audio"] = List(Audio())
+    return list(feats._to_yaml_list())
+
+
+def configs_and_info(splits: dict[str, list[Record]], has_audio: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``configs`` (default: every row; one per scenario) and ``dataset_info`` with split sizes.
+
+    The staged shards are ``data/<split>-<scenario>-NNNNN-of-NNNNN.parquet`` (toolforge.hub.stage)."""
+    from toolforge.hub.stage import group_by_scenario
+
+    names = [s for s, recs in splits.items() if recs]
+    features = _features_yaml(has_audio)
+    configs: list[dict[str, Any]] = [{"config_name": "default", "default": True,
+                                      "data_files": [{"split": s, "path": f"data/{s}-*"} for s in names]}]
+    infos: list[dict[str, Any]] = [{"config_name": "default", "features": features,
+                                    "splits": [{"name": s, "num_examples": len(splits[s])} for s in names]}]
+    per_split = {s: group_by_scenario(splits[s]) for s in names}
+    for scen in sorted({sc for groups in per_split.values() for sc in groups}):
+        have = [s for s in names if scen in per_split[s]]
+        configs.append({"config_name": scen, "data_files": [{"split": s, "path": f"data/{s}-{scen}-*"} for s in have]})
+        infos.append({"config_name": scen, "features": copy.deepcopy(features),  # no YAML anchors
+                      "splits": [{"name": s, "num_examples": len(per_split[s][scen])} for s in have]})
+    return configs, infos
+
+
+def _shorten(value: Any, limit: int = 400) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[:limit] + f"... ({len(value) - limit} more characters)"
+    if isinstance(value, dict):
+        return {k: _shorten(v, limit) for k, v in value.items() if not _SECRETISH.search(str(k))}
+    if isinstance(value, list):
+        return [_shorten(v, limit) for v in value]
+    return value
+
+
+def example_row(record: Record, *, think: str, audio: list[dict[str, Any]] | None, has_audio: bool) -> str:
+    """One row as ``load_dataset`` returns it (long strings shortened, audio bytes summarised)."""
+    from toolforge.export.convert import chat_messages
+
+    row: dict[str, Any] = {"id": record.id, "scenario": record.scenario, "messages": chat_messages(record, think=think),
+                           "tools": record.tools_dump(), "meta": record.meta}
+    if has_audio:
+        clips = audio or []
+        row["audio"] = [{"bytes": f"<{a.get('path', 'clip')}: WAV bytes>", "path": str(a.get("path", "")).rsplit("/", 1)[-1]}
+                        for a in clips]
+        row["audio_turns"] = [int(a["turn"]) for a in clips]
+        row["audio_roles"] = [str(a["role"]) for a in clips]
+    return json.dumps(_shorten(row), indent=2, ensure_ascii=False)
+
+
 def build_card(store: Store, splits: dict[str, list[Record]], *, repo_id: str, license: str = "apache-2.0",
                language: list[str] | None = None, audio: dict[str, list[dict[str, Any]]] | None = None,
                test_fraction: float = 0.0, seed: int = 0, think: str = "tags",
                selection: Selection | None = None) -> str:
     """The README.md text of the dataset card."""
+    from datetime import datetime, timezone
+
     from huggingface_hub import DatasetCard, DatasetCardData
     from jinja2 import StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 
     records = [r for recs in splits.values() for r in recs]
     names = [s for s, recs in splits.items() if recs]
+    audio = {k: v for k, v in (audio or {}).items() if v}
     has_audio = bool(audio)
+    configs, infos = configs_and_info(splits, has_audio)
     data = DatasetCardData(
         license=license, language=language or ["en"], pretty_name=repo_id.split("/")[-1],
         task_categories=["text-generation"] + (["automatic-speech-recognition", "text-to-speech"] if has_audio else []),
         tags=["tool-calling", "function-calling", "synthetic", "toolforge"] + (["audio"] if has_audio else []),
         size_categories=[size_category(len(records))],
-        configs=[{"config_name": "default",
-                  "data_files": [{"split": s, "path": f"data/{s}-*"} for s in names]}],
+        annotations_creators=["machine-generated"], language_creators=["machine-generated"],
+        multilinguality="monolingual" if len(language or ["en"]) == 1 else "multilingual",
+        source_datasets=["original"],
+        configs=configs, dataset_info=infos,
     )
     sel = selection or Selection(status="curated")
     note = (f"The published records are the store's `{sel.status}` selection"
@@ -147,14 +211,28 @@ def build_card(store: Store, splits: dict[str, list[Record]], *, repo_id: str, l
             + (", latest revision only" if sel.latest_revision else "")
             + (", duplicates removed." if not sel.include_duplicates else "."))
     teachers, gen = teacher_rows(store, records)
+    audio_split = next((s for s in names if any(audio.get(r.id or "") for r in splits[s])), None)
+    n_voiced = sum(1 for r in records if audio.get(r.id or ""))
+    first = splits[names[0]][0] if names else None
+    reviewed = store.con.execute("SELECT count(DISTINCT record_id) FROM review_verdicts").fetchone()
     env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
     body = env.from_string(TEMPLATE.read_text(encoding="utf-8")).render(
         title=repo_id.split("/")[-1], repo_id=repo_id, n_total=len(records),
         splits=[{"name": s, "n": len(splits[s])} for s in names],
+        configs=[{"name": c["config_name"], "splits": {i["name"]: i["num_examples"] for i in info["splits"]}}
+                 for c, info in zip(configs, infos, strict=True)],
         scenarios=scenario_rows(store, splits), funnel=funnel(store, len(records)), selection_note=note,
         test_fraction=test_fraction, test_pct=f"{100 * test_fraction:.0f}%", seed=seed,
         tools=tool_rows(records), teachers=teachers, generation=gen, has_audio=has_audio,
-        audio=audio_summary(audio or {}), reasoning_key=REASONING_NOTES.get(think, think),
+        audio=audio_summary(audio), audio_split=audio_split, n_voiced=n_voiced,
+        reasoning_key=REASONING_NOTES.get(think, think), think=think,
+        n_reasoning=sum(1 for r in records if any(m.reasoning for m in r.messages)),
+        example=example_row(first, think=think, audio=audio.get(first.id or ""), has_audio=has_audio) if first else "{}",
+        example_split=names[0] if names else "train",
+        n_reviewed=int(reviewed[0]) if reviewed else 0,
+        license=license, languages=", ".join(language or ["en"]), year=datetime.now(timezone.utc).year,
+        cite_key=re.sub(r"[^A-Za-z0-9]+", "_", repo_id).strip("_").lower() or "dataset",
+        namespace=repo_id.split("/")[0] if "/" in repo_id else "the dataset's authors",
     )
     card = DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{body}")
     return str(card)

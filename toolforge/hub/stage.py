@@ -117,6 +117,14 @@ def _write_shards(rows: list[dict[str, Any]], split: str, data_dir: Path, with_a
     return paths
 
 
+def group_by_scenario(records: list[Record]) -> dict[str, list[Record]]:
+    """Records per scenario name (``none`` for records without one), in their order."""
+    out: dict[str, list[Record]] = {}
+    for r in records:
+        out.setdefault(r.scenario or "none", []).append(r)
+    return out
+
+
 def stage_dataset(store: Store, splits: dict[str, list[Record]], stage_dir: Path, *, card_text: str | None = None,
                   think: str = "field", force: bool = False) -> StagedDataset:
     """Write ``splits`` as Parquet shards under ``stage_dir/data`` plus the card, and list them in
@@ -142,9 +150,12 @@ def stage_dataset(store: Store, splits: dict[str, list[Record]], stage_dir: Path
         for split, recs in splits.items():
             if not recs:
                 continue
-            rows = [_row(r, audio.get(r.id or ""), with_audio, think) for r in recs]
-            written.extend(_write_shards(rows, split, data_dir, with_audio))
-            staged.rows[split] = len(rows)
+            # one shard set per scenario (data/<split>-<scenario>-NNNNN-of-NNNNN.parquet): the card's
+            # per-scenario configs point at them, its default config at data/<split>-*
+            for scenario, group in sorted(group_by_scenario(recs).items()):
+                rows = [_row(r, audio.get(r.id or ""), with_audio, think) for r in group]
+                written.extend(_write_shards(rows, f"{split}-{scenario}", data_dir, with_audio))
+            staged.rows[split] = len(recs)
         if card_text is not None:
             (tmp / "README.md").write_text(card_text, encoding="utf-8")
             written.append(tmp / "README.md")

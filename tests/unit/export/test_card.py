@@ -28,9 +28,16 @@ def test_card_metadata_and_numbers(filled_db, sample_records):
     card = DatasetCard(text)
     assert card.data.license == "mit" and card.data.language == ["en", "fr"]
     assert card.data.size_categories == ["n<1K"]
-    assert card.data.configs == [{"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*"}]}]
-    body = card.text
     scen = sample_records[2].scenario
+    assert card.data.configs == [
+        {"config_name": "default", "default": True, "data_files": [{"split": "train", "path": "data/train-*"}]},
+        {"config_name": scen, "data_files": [{"split": "train", "path": f"data/train-{scen}-*"}]}]
+    info = card.data.dataset_info
+    assert [i["config_name"] for i in info] == ["default", scen]
+    assert info[0]["splits"] == [{"name": "train", "num_examples": 1}]
+    assert [f["name"] for f in info[0]["features"]] == ["id", "scenario", "messages", "tools", "meta"]
+    assert card.data.annotations_creators == ["machine-generated"] == card.data.language_creators
+    body = card.text
     assert f"| {scen} | 1 | 100.0% | 100.0% | 100.0% |" in body
     assert "| generated or imported | 8 |" in body
     assert "| valid | 7 |" in body and "| valid, after dedup | 6 |" in body
@@ -39,6 +46,21 @@ def test_card_metadata_and_numbers(filled_db, sample_records):
         assert f"`{t.function.name}`" in body
     assert "load_dataset(\"me/tools\")" in body and "SFTTrainer" in body
     assert "No teacher is recorded" in body
+    for heading in ("## Dataset structure", "### Columns", "### Example row", "## Limitations", "## Citation"):
+        assert heading in body
+    assert f'"id": "{sample_records[2].id}"' in body  # the example row is a real row
+    assert "audio" not in body.lower()  # no audio claims without audio
+
+
+def test_card_with_teacher_states_its_terms(filled_db, sample_records):
+    from toolforge.record import Record
+
+    rec = Record.model_validate({**sample_records[0].to_dict(), "id": None, "meta": {"teacher": "openai:gpt-x"}})
+    with open_store(filled_db) as store:
+        text = build_card(store, {"train": [rec]}, repo_id="me/tools")
+    body = DatasetCard(text).text
+    assert "| openai:gpt-x | 1 |" in body and "terms of use apply" in body
+    assert "written by 1 teacher model(s)" in body
 
 
 def test_size_categories():
