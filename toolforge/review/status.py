@@ -9,6 +9,12 @@ from toolforge.review.config import VERDICTS
 from toolforge.store.db import Store
 
 
+def _judge_agreement(store: Store) -> dict[str, Any]:
+    from toolforge.validate.judge import judge_agreement  # the LLM judge vs these verdicts (issue #15)
+
+    return judge_agreement(store)
+
+
 def review_status(store: Store) -> dict[str, Any]:
     con = store.con
     verdicts = {v: 0 for v in VERDICTS}
@@ -53,6 +59,7 @@ def review_status(store: Store) -> dict[str, Any]:
         "agreement": agreement,
         "outcomes": outcomes,
         "not_counted": stale,
+        "judge_agreement": _judge_agreement(store),
         "resolution": "a ground-truth annotation settles the record; otherwise the majority, ties going to the most "
                       "cautious choice (reject > needs_fix > accept); a needs_fix with a valid fix accepts the fixed "
                       "revision unless someone rejected; an invalid edit holds an accept back",

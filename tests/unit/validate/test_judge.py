@@ -6,7 +6,10 @@ the judge logic around it is real.
 
 from __future__ import annotations
 
+import json
+
 import duckdb
+import pytest
 
 from toolforge.backends.base import TransientError
 from toolforge.backends.fake import FakeTeacher
@@ -60,3 +63,110 @@ def test_judge_store_keeps_verdicts_and_reasons(filled_db, sample_records):
     (code, msg) = con.execute("SELECT code, message FROM issues WHERE stage = 'judge'").fetchone()
     assert code == "judge_reject" and "reason 2" in msg
     con.close()
+
+
+# -- rubric per scenario, a verdict per check, scores stored, agreement with review (issue #15) ------------
+from toolforge.review import review_status  # noqa: E402
+from toolforge.validate.judge import judge_agreement, judge_schema, load_rubrics, parse_judgement, rubric_for  # noqa: E402
+
+
+def _reply(scenario, fail=(), score=4):
+    checks = [{"check": c, "verdict": "fail" if c in fail else "pass", "reason": f"{c} reason"}
+              for c, _ in rubric_for(scenario)]
+    return {"checks": checks, "score": score, "verdict": "fail" if fail else "pass", "reason": "overall"}
+
+
+def test_every_scenario_has_its_own_rubric_checks():
+    from toolforge.record import SCENARIOS
+
+    common = set(load_rubrics()["common"])
+    for s in SCENARIOS:
+        ids = [c for c, _ in rubric_for(s)]
+        assert common < set(ids), s  # the common checks and at least one of the scenario's own
+    assert "chained" in dict(rubric_for("multi_tool_sequential"))
+    assert "recovery_sound" in dict(rubric_for("error_recovery"))
+
+
+def test_prompt_and_schema_name_the_scenario_checks(sample_dicts):
+    d = next(x for x in sample_dicts if x["scenario"] == "multi_tool_sequential")
+    text = judge_prompt(d)
+    assert "chained:" in text and "answer_grounded:" in text and "multi_tool_sequential" in text
+    schema = judge_schema([c for c, _ in rubric_for("multi_tool_sequential")])
+    assert "chained" in schema["properties"]["checks"]["items"]["properties"]["check"]["enum"]
+
+
+def test_a_failed_check_fails_the_record_even_when_the_overall_field_says_pass():
+    ids = [c for c, _ in rubric_for("single_tool")]
+    j = parse_judgement(json.dumps({**_reply("single_tool", fail=("answer_grounded",)), "verdict": "pass"}), ids)
+    assert j.verdict == "fail" and [c for c, *_ in j.failed_checks] == ["answer_grounded"] and j.score == 4
+    j = parse_judgement(json.dumps({"checks": [{"check": "made_up", "verdict": "fail", "reason": "x"}],
+                                    "verdict": "pass", "reason": "ok", "score": 9}), ids)
+    assert j.verdict == "pass" and j.checks == [] and j.score is None  # unknown check and out-of-range score dropped
+
+
+def test_one_issue_per_failed_check(sample_records):
+    t = FakeTeacher()
+    rec = next(r for r in sample_records if r.scenario == "error_recovery")
+    t.enqueue(_reply("error_recovery", fail=("recovery_sound", "answer_complete")))
+    j = Judge(t, spec="fake:")
+    issues = j.check(rec)
+    j.close()
+    assert sorted(i.path for i in issues) == ["$.judge.answer_complete", "$.judge.recovery_sound"]
+    assert all(i.code == "judge_reject" and "reason" in i.message for i in issues)
+    assert t.requests[0].max_tokens >= 400
+
+
+def test_scores_and_checks_are_stored_and_not_asked_twice(filled_db, sample_records):
+    t = FakeTeacher(name="fake:judge")
+    with open_store(filled_db) as store:
+        sample_records = list(store.iter_records(None))  # the order the judge sees them in
+        t.enqueue(*[_reply(r.scenario, fail=("answer_grounded",) if i == 1 else (), score=2 if i == 1 else 5)
+                    for i, r in enumerate(sample_records)])
+        validate_store(store, None, "judge", teacher=t)
+        n_asked = len(t.requests)
+        again = validate_store(store, None, "judge", teacher=FakeTeacher(name="fake:judge"))  # nothing queued
+        assert again.records == 0 and n_asked == len(sample_records)
+        rows = store.con.execute("SELECT verdict, score, rubric_sha IS NOT NULL FROM judge_verdicts "
+                                 "ORDER BY score").fetchall()
+        assert rows[0] == ("fail", 2.0, True) and {r[1] for r in rows[1:]} == {5.0}
+        failed = store.con.execute("SELECT record_id, check_id FROM judge_checks WHERE verdict = 'fail'").fetchall()
+        assert [c for _, c in failed] == ["answer_grounded"] and failed[0][0] == sample_records[1].id
+        assert store.con.execute("SELECT count(*) FROM judge_checks").fetchone()[0] == sum(
+            len(rubric_for(r.scenario)) for r in sample_records)
+
+
+def test_agreement_with_review_appears_in_review_status(filled_db, sample_records):
+    with open_store(filled_db) as store:
+        assert judge_agreement(store)["available"] is False
+        assert review_status(store)["judge_agreement"]["available"] is False
+        sample_records = list(store.iter_records(None))  # the order the judge sees them in
+        t = FakeTeacher(name="fake:judge")
+        # the judge fails records 0 and 1; humans reject records 1 and 2, accept 3 and 4
+        t.enqueue(*[_reply(r.scenario, fail=("answer_grounded",) if i in (0, 1) else ()) for i, r in
+                    enumerate(sample_records)])
+        validate_store(store, None, "judge", teacher=t)
+        store.con.executemany("INSERT INTO review_verdicts (record_id, verdict) VALUES (?, ?)",
+                              [(sample_records[i].id, v) for i, v in
+                               ((0, "accept"), (1, "reject"), (2, "needs_fix"), (3, "accept"), (4, "accept"))])
+        a = review_status(store)["judge_agreement"]
+    j = a["judges"]["fake:judge"]
+    assert j["records"] == 5 and j["counts"] == {"pass_accept": 2, "pass_reject": 1, "fail_accept": 1, "fail_reject": 1}
+    assert j["agreement"] == 0.6
+    assert j["kappa"] == pytest.approx(1 / 6, abs=1e-3)
+    grounded = next(c for c in j["checks"] if c["check"] == "answer_grounded")
+    assert (grounded["failed_on_accepted"], grounded["accepted"], grounded["failed_on_rejected"],
+            grounded["rejected"]) == (1, 3, 1, 2)
+
+
+def test_a_users_rubric_replaces_a_scenario(tmp_path):
+    p = tmp_path / "rubric.yaml"
+    p.write_text("scenarios:\n  single_tool:\n    units_right: Units match what the user asked.\n")
+    r = load_rubrics(str(p))
+    ids = [c for c, _ in rubric_for("single_tool", r)]
+    assert "units_right" in ids and "one_call_enough" not in ids and "answer_grounded" in ids
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- just a list\n")
+    from toolforge.errors import InputError
+
+    with pytest.raises(InputError):
+        load_rubrics(str(bad))
