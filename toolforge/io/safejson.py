@@ -153,5 +153,15 @@ def issue_code(exc: BaseException) -> str:
     return "json_invalid"
 
 
+def unreadable(exc: BaseException, what: str = "stored JSON") -> str:
+    """A one-line reason, with its code, for JSON that ``json.loads`` could not read (as a row
+    written before these limits existed): RecursionError, MemoryError or ValueError."""
+    if isinstance(exc, RecursionError):
+        return f"{what} nested deeper than {MAX_DEPTH} levels [too_deep]"
+    if isinstance(exc, MemoryError):
+        return f"{what} too large to read [too_large]"
+    return f"{what} is not readable: {str(exc)[:120]} [json_invalid]"
+
+
 __all__ = ["CODES", "MAX_BYTES", "MAX_DEPTH", "JSONLimitError", "check_depth", "check_value", "dumps",
-           "issue_code", "loads"]
+           "issue_code", "loads", "unreadable"]

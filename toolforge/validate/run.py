@@ -99,13 +99,9 @@ class Unreadable:
 
 
 def _unreadable_reason(exc: BaseException) -> str:
-    from toolforge.io.safejson import MAX_DEPTH
+    from toolforge.io.safejson import unreadable
 
-    if isinstance(exc, RecursionError):
-        return f"stored JSON nested deeper than {MAX_DEPTH} levels [too_deep]"
-    if isinstance(exc, MemoryError):
-        return "stored JSON too large to read [too_large]"
-    return f"stored JSON is not readable: {str(exc)[:120]} [json_invalid]"
+    return unreadable(exc)
 
 
 def checked(check: Any, rec: Any) -> list[Issue]:
