@@ -94,10 +94,18 @@ def plain_records(store: Store, selection: Any = None, *, batch_size: int = 5000
             if not chunk:
                 break
             for rid, scenario, tools, messages, meta in chunk:
-                t = tools_cache.get(tools)
-                if t is None:
-                    t = tools_cache[tools] = loads(tools)
-                out.append(PlainRecord(rid, scenario, t, loads(messages), loads(meta)))
+                try:
+                    t = tools_cache.get(tools)
+                    if t is None:
+                        t = tools_cache[tools] = loads(tools)
+                    out.append(PlainRecord(rid, scenario, t, loads(messages), loads(meta)))
+                except (RecursionError, MemoryError, ValueError) as exc:  # stored by an older version
+                    from toolforge.errors import InputError
+                    from toolforge.io.safejson import unreadable
+
+                    raise InputError(f"stored record {rid}: {unreadable(exc)}",
+                                     hint="`toolforge validate` lists such records; remove them from the store "
+                                          "to export") from None
     finally:
         cur.close()
     return out

@@ -432,11 +432,15 @@ def _row_to_record(row: Sequence[Any]) -> Record:
     """A stored row as a Record. Its id was computed from the same content when it was
     written (writes go through Record), so it is passed through instead of re-hashed."""
     rid, scenario, tools, messages, meta = row
-    return Record.model_validate(
-        {"scenario": scenario, "tools": json.loads(tools), "messages": json.loads(messages),
-         "meta": json.loads(meta)},
-        context={"stored_id": rid},
-    )
+    try:
+        parts = {"tools": json.loads(tools), "messages": json.loads(messages), "meta": json.loads(meta)}
+    except (RecursionError, MemoryError, ValueError) as exc:  # a row an older version stored without the limits
+        from toolforge.errors import InputError
+        from toolforge.io.safejson import unreadable
+
+        raise InputError(f"stored record {rid}: {unreadable(exc)}",
+                         hint="`toolforge validate` lists such records; remove them from the store to go on") from None
+    return Record.model_validate({"scenario": scenario, **parts}, context={"stored_id": rid})
 
 
 @contextmanager
