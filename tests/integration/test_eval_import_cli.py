@@ -112,7 +112,7 @@ def test_eval_bad_input_is_reported_clearly(run_cli, tmp_path, sample_dicts):
         assert lines[0].startswith("error: ") and "Traceback" not in proc.stderr
         return proc.stderr
 
-    assert "unknown model family 'nope'" in err("-r", refs, "-p", preds, "--family", "nope")
+    assert "Invalid value for '--family': 'nope' is not one of 'hermes'" in err("-r", refs, "-p", preds, "--family", "nope")
     short = tmp_path / "short.jsonl"
     short.write_text("".join(json.dumps(p) + "\n" for p in gold[:-1]))
     assert "do not line up" in err("-r", refs, "-p", short) and "have no prediction" in err("-r", refs, "-p", short)
@@ -130,7 +130,7 @@ def test_eval_bad_input_is_reported_clearly(run_cli, tmp_path, sample_dicts):
     assert "bad_refs.jsonl: line 1" in err("-r", bad_refs, "-p", preds)
     assert "exactly one of --predictions" in err("-r", refs)
     assert "file not found" in err("-r", tmp_path / "missing.jsonl", "-p", preds)
-    assert "unknown match mode" in err("-r", refs, "-p", preds, "--match", "fuzzy")
+    assert "Invalid value for '--match': 'fuzzy' is not one of 'exact', 'bfcl'" in err("-r", refs, "-p", preds, "--match", "fuzzy")
     bfcl_q = SAMPLES / "bfcl" / "BFCL_v4_sample.json"
     assert "score BFCL files with --bfcl" in err("-r", bfcl_q, "-p", preds)
     lonely = tmp_path / "BFCL_v4_sample.json"          # a question file without possible_answer/

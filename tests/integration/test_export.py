@@ -180,7 +180,7 @@ def test_lfm2_audio_format(run_cli, validated_db, tmp_path):
 
 def test_bad_input(run_cli, filled_db, tmp_path):
     proc = run_cli("export", "--db", filled_db, "--format", "csv", "--out", tmp_path / "x")
-    assert proc.returncode == 2 and proc.stderr.startswith("error: unknown export format 'csv'")
+    assert proc.returncode == 2 and proc.stderr.startswith("error: Invalid value for '--format' / '-f': 'csv' is not one of 'openai', ")
     assert len(proc.stderr.strip().splitlines()) == 2  # the error and its hint
     proc = run_cli("export", "--db", filled_db, "--format", "openai", "--out", tmp_path / "y")  # nothing validated
     assert proc.returncode == 2 and "no records to export" in proc.stderr

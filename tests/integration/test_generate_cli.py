@@ -36,7 +36,7 @@ def test_dry_run_prints_records_and_stores_nothing(run_cli, tmp_db):
 
 
 @pytest.mark.parametrize("args, env, needle", [
-    (["-s", "bogus"], {}, "unknown scenario 'bogus'"),
+    (["-s", "bogus"], {}, "'bogus' is not one of 'single_tool'"),
     (["--teacher", "nope:x"], {}, "unknown teacher backend"),
     (["--teacher", "openai:m@http://127.0.0.1:9/v1"], {}, "cannot reach teacher server"),
     (["--teacher", "openai:gpt-4o-mini"], {"OPENAI_API_KEY": ""}, "OPENAI_API_KEY"),

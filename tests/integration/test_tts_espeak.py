@@ -172,7 +172,7 @@ def test_bad_input_gets_one_line_errors_and_writes_nothing(run_cli, filled_db, t
         assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
         return proc.stderr
 
-    assert "unknown TTS engine 'festival'" in err("--engine", "festival")
+    assert "Invalid value for '--engine': 'festival' is not one of 'espeak'" in err("--engine", "festival")
     assert "unknown espeak voice 'xx-nowhere'" in err("--voice", "xx-nowhere")
     assert "unknown espeak variant" in err("--variant", "nosuch")
     assert "sample rate" in err("--sample-rate", "12345")

@@ -153,7 +153,7 @@ EXPECT: dict[str, str] = {
     'import-no-messages': 'messages',
     'import-non-json-line': 'not JSON',
     'import-non-utf8-line': 'not UTF-8',
-    'import-unknown-format': 'unknown import format',
+    'import-unknown-format': "'parquet-ish' is not one of 'toolforge'",
     'import-unknown-key': 'colour',
     'import-unknown-role': 'role',
     'import-unknown-scenario-in-record': 'scenario',

@@ -66,9 +66,30 @@ _SIGINT = {"received": False}
 def _on_sigint(signum: int, frame: Any) -> None:
     """Python's default (raise KeyboardInterrupt), remembering that Ctrl-C was pressed: what a
     library raises after it (DuckDB's ``RuntimeError: Query interrupted``, a worker's error) is
-    then reported as the interruption it is, not as a traceback."""
+    then reported as the interruption it is, not as a traceback.
+
+    Inside an import the interrupt waits: a KeyboardInterrupt raised while a native module
+    initialises (DuckDB's nanobind enums) aborts the whole process ("Critical nanobind
+    error", exit -6). The signal is sent again every 50 ms until the import is done."""
     _SIGINT["received"] = True
+    if _importing(frame):
+        import os
+        import signal
+        import threading
+
+        timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
+        timer.daemon = True
+        timer.start()
+        return
     raise KeyboardInterrupt
+
+
+def _importing(frame: Any) -> bool:
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _catch_sigint() -> None:

@@ -36,7 +36,9 @@ def import_cmd(
         check_readable(file)
     if scenario:
         make_selection(scenarios=[scenario])  # validates the scenario name
-    with open_store(db) as store:
+    from toolforge.cli.display import activity
+
+    with open_store(db) as store, activity(f"import {file}"):
         res = import_file(store, file, fmt=fmt, skip_invalid=skip_invalid, scenario=scenario)
     for number, why in res.errors:
         info(f"{file}:{number}: skipped: {why}")

@@ -37,7 +37,9 @@ def dedup_cmd(
         from toolforge.dedup.semantic import model_dir
 
         model_dir()  # a missing extra fails before the store is opened
-    with open_store(db, create=False) as store:
+    from toolforge.cli.display import activity
+
+    with open_store(db, create=False) as store, activity(f"dedup {cfg.method}"):
         result = run_dedup(store, cfg)
     data = result.to_dict()
     if as_json:

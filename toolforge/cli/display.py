@@ -173,7 +173,10 @@ class _CleanFormatter(logging.Formatter):
     """A logging formatter whose lines are :func:`clean` (log messages quote data too)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return clean(f"{record.levelname.lower()}: {super().format(record)}", multiline=True)
+        text = super().format(record)
+        if record.levelno != logging.INFO:  # info lines read as progress; the others say what they are
+            text = f"{record.levelname.lower()}: {text}"
+        return clean(text, multiline=True)
 
 
 # -- progress --------------------------------------------------------------------------------------
@@ -192,7 +195,7 @@ class ProgressLines:
 
     A daemon thread writes ``PREFIX: STATE (12 s)`` every ``interval`` seconds, where
     ``STATE`` is what ``state()`` returns then, so a slow run still shows it is alive;
-    when a run that printed lines ends, the final state is written once more. Nothing
+    when a run that printed lines ends, its final state is written if it changed. Nothing
     is written with ``-q``. Use as a context manager.
     """
 
@@ -205,6 +208,7 @@ class ProgressLines:
         self.interval = progress_interval() if interval is None else interval
         self.file = file
         self.lines = 0
+        self.last_text: str | None = None
         self._start = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="toolforge-progress", daemon=True)
@@ -218,8 +222,8 @@ class ProgressLines:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
-        if self.lines and exc[0] is None:
-            self._write()
+        if self.lines and exc[0] is None and self.state() != self.last_text:
+            self._write()  # the final state, once, when it changed since the last line
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
@@ -228,9 +232,39 @@ class ProgressLines:
     def _write(self) -> None:
         try:
             text = self.state()
+            self.last_text = text
             out = self.file or sys.stderr
             out.write(f"{self.prefix}: {clean(text)} ({time.monotonic() - self._start:.0f} s)\n")
             out.flush()
             self.lines += 1
         except Exception:  # noqa: S110 - progress must never break the command
             pass
+
+
+class activity:  # noqa: N801 - used as a context manager, like contextlib's lower-case helpers
+    """Shows that a long command is working: a spinner on a terminal, a line every few seconds elsewhere.
+
+    ``state`` (optional) says how far it is (``"1200/5000 turns"``); without it the lines
+    say ``working``. Nothing is shown with ``-q``.
+    """
+
+    def __init__(self, label: str, state: Callable[[], str] | None = None) -> None:
+        self.label = label
+        self.state = state or (lambda: "working")
+        self._inner: Any = None
+
+    def __enter__(self) -> activity:
+        if is_quiet():
+            return self
+        if stderr_is_terminal():
+            from rich.console import Console
+
+            self._inner = Console(stderr=True).status(clean(self.label), spinner="dots")
+        else:
+            self._inner = ProgressLines(self.label, self.state)
+        self._inner.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._inner is not None:
+            self._inner.__exit__(*exc)

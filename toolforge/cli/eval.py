@@ -7,6 +7,7 @@ from typing import Annotated, Any, Optional, cast
 
 import typer
 
+from toolforge.cli.choices import Family, MatchMode
 from toolforge.cli.common import JsonOption, info, print_json
 
 
@@ -19,11 +20,12 @@ def eval_cmd(
     split: Annotated[Optional[str], typer.Option(help="Score a split of the store (--db) instead of a file.")] = None,
     predictions: Annotated[Optional[Path], typer.Option("--predictions", "-p", help='Predictions (JSON Lines of {"id", "turn", "output"|"tool_calls"}).')] = None,
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="Generate the predictions with this teacher spec (openai:M@URL, vllm:M, llamacpp:NAME, fake:).")] = None,
-    family: Annotated[Optional[str], typer.Option(help="Parser family for raw outputs (see README: Formats).")] = None,
-    match: Annotated[str, typer.Option(help="Argument matching: exact (after canonicalisation) or bfcl.")] = "exact",
+    family: Annotated[Optional[Family], typer.Option(help="Parser family for raw outputs (see README: Formats).")] = None,
+    match: Annotated[MatchMode, typer.Option(help="Argument matching: exact (after canonicalisation) or bfcl.")] = "exact",
     first_turn_only: Annotated[bool, typer.Option("--first-turn-only", help="Score only the first assistant message of each record.")] = False,
     allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Score turns without a prediction as empty outputs.")] = False,
     bfcl: Annotated[bool, typer.Option("--bfcl", help="References are BFCL files; score with BFCL's rules.")] = False,
+    matching: Annotated[Optional[str], typer.Option(help="Pairing of parallel calls: greedy (official BFCL; the default with --bfcl) or maximum (the default otherwise).")] = None,
     category: Annotated[Optional[list[str]], typer.Option("--category", help="BFCL categories to score (default: all given).")] = None,
     include_inconsistent: Annotated[bool, typer.Option("--include-inconsistent", help="Also score the BFCL entries whose gold answer is known to be wrong.")] = False,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N references.")] = None,
@@ -57,6 +59,8 @@ def eval_cmd(
     from toolforge.evaluate.bfcl import CATEGORIES
 
     choice_check(match, ("exact", "bfcl"), "match mode")
+    if matching is not None:
+        choice_check(matching, ("greedy", "maximum"), "matching")
     if (references is not None and not bfcl and split is None and not references.exists()
             and references.suffix == "" and len(references.parts) == 1):
         # --references FILE_OR_SPLIT: a bare name that is not a file is a split of the store
@@ -70,7 +74,8 @@ def eval_cmd(
     try:
         cfg = EvalConfig(references=references, split=split, db=db, predictions=predictions, model=model,
                          family=family, match=cast(Any, match), first_turn_only=first_turn_only, allow_missing=allow_missing,
-                         bfcl=bfcl, categories=category or None, include_inconsistent=include_inconsistent,
+                         bfcl=bfcl, matching=cast(Any, matching), categories=category or None,
+                         include_inconsistent=include_inconsistent,
                          limit=limit, out=out, temperature=temperature, max_tokens=max_tokens, seed=seed,
                          concurrency=concurrency)
     except ValidationError as exc:
@@ -84,7 +89,10 @@ def eval_cmd(
         from toolforge.io.jsonl import check_readable
 
         check_readable(predictions)
-    result = run_eval(cfg)
+    from toolforge.cli.display import activity
+
+    with activity("eval"):
+        result = run_eval(cfg)
     if out is not None:
         info(f"wrote {out / 'results.json'}" + (f" and {out / 'predictions.jsonl'}" if model else ""))
     if result.get("run_id"):
@@ -122,45 +130,29 @@ _HEADERS = {"scenario": "scenario", "turns": "turns", "precision": "precision", 
             "exact_match": "exact match"}
 
 
-def _console() -> Any:
-    import sys
-
-    from rich.console import Console
-
-    # tables are data: keep them whole when stdout is a file or a pipe
-    return Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
-
-
 def _print_table(result: dict[str, Any], cols: list[str], rows: list[list[Any]]) -> None:
-    from rich.table import Table
-
+    from toolforge.cli.display import Column, print_table
     from toolforge.evaluate import METRICS
 
     if result["kind"] == "bfcl":
-        table = Table(title="BFCL accuracy by category")
-        for c in cols:
-            table.add_column(c, justify="left" if c == "category" else "right")
-        for r in rows:
-            table.add_row(*(_fmt(v) for v in r))
-        _console().print(table)
+        print_table([Column(c, justify="left" if c == "category" else "right") for c in cols],
+                    [[_fmt(v) for v in r] for r in rows], title="BFCL accuracy by category")
         return
     groups = {"overall": result["overall"], **result["by_scenario"]}
-    table = Table(title=f"eval: {result['overall']['counts']['turns']} scored turns")
-    for c in cols:
-        table.add_column(_HEADERS.get(c, c), justify="left" if c == "scenario" else "right", no_wrap=True)
+    table = []
     for r in rows:
         counts = groups[r[0]]["counts"]
-        table.add_row(r[0], str(r[1]), *(_with_counts(m, v, counts) for m, v in zip(METRICS, r[2:], strict=True)))
-    _console().print(table)
+        table.append([r[0], str(r[1]), *(_with_counts(m, v, counts) for m, v in zip(METRICS, r[2:], strict=True))])
+    print_table([Column(_HEADERS.get(c, c), justify="left" if c == "scenario" else "right", no_wrap=True) for c in cols],
+                table, title=f"eval: {result['overall']['counts']['turns']} scored turns")
 
 
 def _print_compare(cmp: dict[str, Any], paths: tuple[Path, Path]) -> None:
-    from rich.table import Table
+    from toolforge.cli.display import Column, print_table
 
-    table = Table(title=f"A = {paths[0]}   B = {paths[1]}")
-    for c in ("group", "metric", "A", "B", "B - A"):
-        table.add_column(c, justify="left" if c in ("group", "metric") else "right")
+    table = []
     for r in cmp["rows"]:
         d = r["delta"]
-        table.add_row(r["group"], r["metric"], _fmt(r["a"]), _fmt(r["b"]), "-" if d is None else f"{d:+.3f}")
-    _console().print(table)
+        table.append([r["group"], r["metric"], _fmt(r["a"]), _fmt(r["b"]), "-" if d is None else f"{d:+.3f}"])
+    print_table([Column(c, justify="left" if c in ("group", "metric") else "right")
+                 for c in ("group", "metric", "A", "B", "B - A")], table, title=f"A = {paths[0]}   B = {paths[1]}")

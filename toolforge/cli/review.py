@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json, stdout_console
+from toolforge.cli.choices import SCENARIOS, ReviewConfig, Status, each_one_of
+from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json
 
 review_app = typer.Typer(
     name="review", help="Review records in Label Studio: serve, push tasks, pull verdicts and edits, status.",
@@ -83,11 +84,11 @@ def _serve_with_feedback(server: object, feedback_port: int) -> None:
 
 @review_app.command("push")
 def push_cmd(
-    status: Annotated[str, typer.Option(help="Which records: valid (default), any, curated, invalid, ...")] = "valid",
-    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", help="Only these scenarios.")] = None,
+    status: Annotated[Status, typer.Option(help="Which records: valid (default), any, curated, invalid, ...")] = "valid",
+    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SCENARIOS), metavar="SCENARIO", help="Only these scenarios.")] = None,
     include_reviewed: Annotated[bool, typer.Option("--include-reviewed", help="Also push records that already have a verdict.")] = False,
     limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many records.")] = None,
-    config: Annotated[str, typer.Option("--config", help="Labeling config for a new project: auto, text or audio.")] = "auto",
+    config: Annotated[ReviewConfig, typer.Option("--config", help="Labeling config for a new project: auto, text or audio.")] = "auto",
     label_config: Annotated[Optional[Path], typer.Option(help="Your own labeling config XML (same control names).")] = None,
     files_root: Annotated[Optional[Path], typer.Option(help="The server's LOCAL_FILES_DOCUMENT_ROOT (default: the store's folder, as `review serve` sets it).")] = None,
     chunk_size: Annotated[int, typer.Option(min=1, help="Tasks per import request.")] = 1000,
@@ -220,35 +221,35 @@ def status_cmd(
     if as_json:
         print_json(st)
         return
-    from rich.table import Table
+    from toolforge.cli.display import Column, print_table, print_text
 
-    console = stdout_console()
     v = st["verdicts"]
-    console.print(f"pushed {st['pushed']}, reviewed {st['reviewed']}: "
-                  f"{v['accept']} accept, {v['reject']} reject, {v['needs_fix']} needs_fix")
-    table = Table(title="annotators")
-    table.add_column("annotator", no_wrap=True, overflow="fold", min_width=max([9] + [len(w) for w in st["annotators"]]))
+    print_text(f"pushed {st['pushed']}, reviewed {st['reviewed']}: "
+               f"{v['accept']} accept, {v['reject']} reject, {v['needs_fix']} needs_fix")
     cols = ("annotations", "accept", "reject", "needs_fix", "skipped", "invalid", "stale")
-    for col in cols:
-        table.add_column(col, justify="right")
-    table.add_column("agrees with final", justify="right")
     final = st["agreement"]["with_final_verdict"]
-    for who, row in st["annotators"].items():
+    rows = []
+    for who, row in st["annotators"].items():  # annotator names are data: print_table cleans them
         agree = final.get(who)
-        table.add_row(who, *(str(row.get(c, 0)) for c in cols),
-                      f"{agree['agreement']:.2f} of {agree['records']}" if agree else "-")
-    console.print(table)
+        rows.append([who, *(row.get(c, 0) for c in cols),
+                     f"{agree['agreement']:.2f} of {agree['records']}" if agree else "-"])
+    print_table([Column("annotator", no_wrap=True), *(Column(c, justify="right") for c in cols),
+                 Column("agrees with final", justify="right")], rows, title="annotators")
     a = st["agreement"]
     alpha = "undefined" if a["alpha"] is None else f"{a['alpha']:.3f}"
-    console.print(f"agreement: Krippendorff's alpha {alpha} over {a['alpha_records']} records with several annotations "
-                  f"({a['unanimous']} unanimous)")
+    print_text(f"agreement: Krippendorff's alpha {alpha} over {a['alpha_records']} records with several annotations "
+               f"({a['unanimous']} unanimous)")
     for name, part in (("scenario", a["per_scenario"]), ("pair", a["per_pair"])):
         for key, fig in part.items():
             val = "undefined" if fig["alpha"] is None else f"{fig['alpha']:.3f}"
-            console.print(f"  {name} {key}: alpha {val} over {fig['records']} records", markup=False)
+            print_text(f"  {name} {key}: alpha {val} over {fig['records']} records")
     o = st["outcomes"]
     if o["by_basis"]:
-        console.print("how verdicts were reached: " + ", ".join(f"{n} {b}" for b, n in o["by_basis"].items()))
+        print_text("how verdicts were reached: " + ", ".join(f"{n} {b}" for b, n in o["by_basis"].items()))
     for p in o["pending"][:10]:
-        console.print(f"  held back: {p['record_id']}: {p['detail']}", markup=False)
-    console.print(f"resolution: {st['resolution']}")
+        print_text(f"  held back: {p['record_id']}: {p['detail']}")
+    print_text(f"resolution: {st['resolution']}")
+    for judge, j in (st.get("judge_agreement") or {}).get("judges", {}).items():
+        kappa = "undefined" if j["kappa"] is None else f"{j['kappa']:.3f}"
+        print_text(f"LLM judge {judge} vs review: agrees on {j['agreement']:.2f} of {j['records']} records "
+                   f"(Cohen's kappa {kappa})")

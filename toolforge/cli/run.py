@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from toolforge.cli.common import JsonOption, info, print_json, stdout_console
+from toolforge.cli.choices import Stage
+from toolforge.cli.common import JsonOption, info, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -18,8 +19,8 @@ def run_cmd(
     recipe: Annotated[Path, typer.Argument(help="Recipe YAML (datasets/NAME.yaml).")],
     db: Annotated[Optional[Path], typer.Option("--db", envvar="TOOLFORGE_DB",
                                                help="Store file (default: datasets/out/NAME.duckdb next to the recipe).")] = None,
-    from_stage: Annotated[Optional[str], typer.Option("--from", help="First stage to run.")] = None,
-    until_stage: Annotated[Optional[str], typer.Option("--until", help="Last stage to run.")] = None,
+    from_stage: Annotated[Optional[Stage], typer.Option("--from", help="First stage to run.")] = None,
+    until_stage: Annotated[Optional[Stage], typer.Option("--until", help="Last stage to run.")] = None,
     continue_review: Annotated[bool, typer.Option("--continue", help="Pull review results and go on after review.")] = False,
     scale: Annotated[Optional[float], typer.Option(help="Multiply every generation count by this (e.g. 0.01).")] = None,
     count: Annotated[Optional[int], typer.Option(help="Generate this many records in all, split by the mixture.")] = None,
@@ -57,8 +58,10 @@ def run_cmd(
 
     selected_stages(options)  # bad --from/--until: fail before reading anything
     loaded = load_pipeline_recipe(recipe)
-    if logging.getLogger().level > logging.INFO:
-        logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from toolforge.cli.display import verbosity
+
+    if verbosity() == 0:  # the stages report as they go (info logs) unless -q; -v/-vv say more
+        logging.getLogger().setLevel(logging.INFO)
     store_path = db or default_store_path(recipe)
     store_path.parent.mkdir(parents=True, exist_ok=True)
     if options.out_dir is None and loaded.export_out is not None:
@@ -73,19 +76,10 @@ def run_cmd(
 
 
 def render(result) -> None:  # type: ignore[no-untyped-def]
-    from rich.table import Table
+    from toolforge.cli.display import Column, print_table
 
-    console = stdout_console()
-    stages = Table(title=f"{result.recipe}: stages")
-    stages.add_column("stage")
-    stages.add_column("status")
-    stages.add_column("seconds", justify="right")
-    for o in result.outcomes:
-        stages.add_row(o.stage, o.status, f"{o.seconds:.1f}" if o.status in ("ran", "waiting") else "")
-    console.print(stages)
-    table = Table(title=f"{result.recipe}: funnel ({result.db})")
-    table.add_column("step")
-    table.add_column("records", justify="right")
-    for key, value in result.funnel.items():
-        table.add_row(key, "-" if value is None else str(value))
-    console.print(table)
+    print_table(["stage", "status", Column("seconds", justify="right")],
+                [[o.stage, o.status, f"{o.seconds:.1f}" if o.status in ("ran", "waiting") else ""]
+                 for o in result.outcomes], title=f"{result.recipe}: stages")
+    print_table(["step", Column("records", justify="right")], list(result.funnel.items()),
+                title=f"{result.recipe}: funnel ({result.db})")

@@ -31,7 +31,7 @@ def train_cmd(
     data: Annotated[Optional[Path], typer.Option("--data", help="Training records: a toolforge export (trl Parquet, openai/sharegpt JSON Lines), records JSON Lines, or an export folder.")] = None,
     db: Annotated[Optional[Path], typer.Option("--db", envvar="TOOLFORGE_DB", help="Train on a split of this store (the latest export's splits).")] = None,
     split: Annotated[str, typer.Option("--split", help="Which split (with --db, or the file name in an export folder).")] = "train",
-    base_model: Annotated[Optional[str], typer.Option("--base-model", "-m", help="A local model folder, a .gguf file, a packaged name (smollm2), or a Hub id (online).")] = None,
+    base_model: Annotated[Optional[str], typer.Option("--base-model", help="A local model folder, a .gguf file, a packaged name (smollm2), or a Hub id (online).")] = None,
     chat_template: Annotated[Optional[str], typer.Option("--chat-template", help="Template to train with: a .jinja file, a tokenizer folder, or chatml_tools (default: the model's own).")] = None,
     recipe: Annotated[Optional[Path], typer.Option("--recipe", help="A recipe whose train: section sets the defaults.")] = None,
     think: Annotated[Optional[ThinkMode], typer.Option("--think", help="Reasoning: tags (<think> in content), field (reasoning_content), drop.")] = None,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json, stdout_console
+from toolforge.cli.choices import SCENARIOS, AudioFormat, Replies, Status, TTSEngine, each_one_of
+from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -31,7 +31,7 @@ def _range(value: str | None, what: str) -> tuple[float, float] | None:
 
 
 def tts_cmd(
-    engine: Annotated[str, typer.Option(help="TTS engine: espeak (default), piper, pyttsx3, coqui.")] = "espeak",
+    engine: Annotated[TTSEngine, typer.Option(help="TTS engine: espeak (default), piper, pyttsx3, coqui.")] = "espeak",
     voice: Annotated[Optional[list[str]], typer.Option("--voice", help="Voices to draw from (repeat); default: the engine's plan.")] = None,
     variant: Annotated[Optional[list[str]], typer.Option("--variant", help="espeak variants to draw from (repeat), e.g. m3, f2.")] = None,
     rate: Annotated[Optional[str], typer.Option(help="Rate range LOW:HIGH (espeak: words per minute).")] = None,
@@ -43,9 +43,9 @@ def tts_cmd(
     vary_assistant: Annotated[bool, typer.Option("--vary-assistant", help="Draw the assistant's voice from the plan too.")] = False,
     seed: Annotated[int, typer.Option(help="Seed of the voice plan.")] = 0,
     sample_rate: Annotated[int, typer.Option(help="Output sample rate in Hz (24000 or 16000 are usual).")] = 24000,
-    audio_format: Annotated[str, typer.Option("--audio-format", help="wav or flac.")] = "wav",
+    audio_format: Annotated[AudioFormat, typer.Option("--audio-format", help="wav or flac.")] = "wav",
     pad_ms: Annotated[str, typer.Option(help="Silence padding LEAD:TRAIL in milliseconds.")] = "150:200",
-    replies: Annotated[str, typer.Option(help="Voice the assistant's replies: per-turn, final, none.")] = "per-turn",
+    replies: Annotated[Replies, typer.Option(help="Voice the assistant's replies: per-turn, final, none.")] = "per-turn",
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
     asr_check: Annotated[bool, typer.Option("--asr-check", help="Transcribe each file with Whisper base and flag a high WER.")] = False,
     asr_max_wer: Annotated[Optional[float], typer.Option(min=0.0, help="Flag files above this WER (default per engine: espeak 0.5, piper 0.25).")] = None,
@@ -53,8 +53,8 @@ def tts_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan (turns, voices) and write nothing.")] = False,
     list_engines: Annotated[bool, typer.Option("--list-engines", help="List engines and whether they can run here.")] = False,
     list_voices: Annotated[bool, typer.Option("--list-voices", help="List the engine's voices.")] = False,
-    status: Annotated[str, typer.Option(help="Which records: curated (default: accepted, else valid), any, valid, ...")] = "curated",
-    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", help="Only these scenarios.")] = None,
+    status: Annotated[Status, typer.Option(help="Which records: curated (default: accepted, else valid), any, valid, ...")] = "curated",
+    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SCENARIOS), metavar="SCENARIO", help="Only these scenarios.")] = None,
     record_id: Annotated[Optional[list[str]], typer.Option("--id", help="Only these record ids (repeat).")] = None,
     include_duplicates: Annotated[bool, typer.Option("--include-duplicates", help="Also voice records marked as duplicates.")] = False,
     limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many records.")] = None,
@@ -63,6 +63,7 @@ def tts_cmd(
 ) -> None:
     """Synthesise audio for user turns and spoken replies (resumable, parallel, with QC)."""
     from toolforge.audio.engines import available, get_engine
+    from toolforge.cli.display import print_text
     from toolforge.errors import UsageError
 
     if list_engines:
@@ -72,7 +73,7 @@ def tts_cmd(
         else:
             for r in rows:
                 state = "ok" if r["available"] else f"unavailable: {r['why_not']}"
-                sys.stdout.write(f"{r['engine']:8} {state}\n")
+                print_text(f"{r['engine']:8} {state}")
         return
     if list_voices:
         eng = get_engine(engine)
@@ -80,7 +81,7 @@ def tts_cmd(
         if as_json:
             print_json(names)
         else:
-            sys.stdout.write("\n".join(names) + "\n")
+            print_text("\n".join(names))
         return
 
     from pydantic import ValidationError
@@ -121,29 +122,39 @@ def tts_cmd(
             info(f"{n_records} records: {len(jobs)} turns to synthesise, {done} already done, "
                  f"{len(problems)} without text")
             for name, n in dist["voices"].items():
-                stdout_console().print(f"{n:6}  {name}")
+                print_text(f"{n:6}  {name}")
         return
 
-    progress_cb = None
-    bar = None
-    if sys.stderr.isatty() and not as_json:
+    from toolforge.cli.display import ProgressLines, is_quiet, stderr_is_terminal
+
+    counts = {"done": 0, "total": 0}
+    bar: Any = None
+    lines: Any = None
+    if stderr_is_terminal() and not as_json and not is_quiet():
         from rich.progress import Progress
 
         from toolforge.cli.common import stderr_console
 
         bar = Progress(console=stderr_console(), transient=True)
         task = bar.add_task("tts", total=None)
+        bar.start()
+    elif not is_quiet():  # a log file or CI: a line every few seconds
+        lines = ProgressLines("tts", lambda: f"{counts['done']}/{counts['total']} turns")
+        lines.__enter__()
 
-        def progress_cb(done: int, total: int) -> None:
+    def progress_cb(done: int, total: int) -> None:
+        counts.update(done=done, total=total)
+        if bar is not None:
             bar.update(task, completed=done, total=total)
 
-        bar.start()
     try:
         with open_store(db, create=False) as store:
             summary = run_tts(store, sel, cfg, progress=progress_cb)
     finally:
         if bar is not None:
             bar.stop()
+        if lines is not None:
+            lines.__exit__(None, None, None)
     for failure in summary.errors[:10]:
         info(f"failed: {failure}")
     if as_json:

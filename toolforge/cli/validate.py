@@ -7,7 +7,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from toolforge.cli.common import JsonOption, info, print_json, stdout_console
+from toolforge.cli.choices import SCENARIOS, Status, each_one_of
+from toolforge.cli.common import JsonOption, info, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -19,8 +20,8 @@ def validate_cmd(
     db: Annotated[Optional[Path], typer.Option("--db", envvar="TOOLFORGE_DB", help="DuckDB store file (default toolforge.duckdb).")] = None,
     execute: Annotated[bool, typer.Option("--execute", help="Also run safe registered tools and compare their results.")] = False,
     judge: Annotated[Optional[str], typer.Option("--judge", metavar="TEACHER_SPEC", help="Also ask an LLM judge (e.g. openai:MODEL@URL, llamacpp:smollm2).")] = None,
-    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", help="Store only: only these scenarios.")] = None,
-    status: Annotated[str, typer.Option(help="Store only: which records (any, unvalidated, valid, invalid, ...).")] = "any",
+    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SCENARIOS), metavar="SCENARIO", help="Store only: only these scenarios.")] = None,
+    status: Annotated[Status, typer.Option(help="Store only: which records (any, unvalidated, valid, invalid, ...).")] = "any",
     limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many records.")] = None,
     no_scenario_check: Annotated[bool, typer.Option("--no-scenario-check", help="Skip the scenario shape check.")] = False,
     no_grounding: Annotated[bool, typer.Option("--no-grounding", help="Skip the grounding checks (answers, arguments and steps the conversation does not support).")] = False,
@@ -39,7 +40,10 @@ def validate_cmd(
     cfg = ValidateConfig(file=str(file) if file is not None else None, db=str(db or "toolforge.duckdb"),
                          execute=execute, judge=judge, scenarios=scenario, status=status, limit=limit,
                          check_scenario=not no_scenario_check, check_grounding=not no_grounding)
-    report = run_validate(cfg)
+    from toolforge.cli.display import activity
+
+    with activity("validate"):
+        report = run_validate(cfg)
     if as_json:
         print_json(report.to_dict())
     else:
@@ -49,22 +53,18 @@ def validate_cmd(
 
 
 def _print_report(report: Any, show: int) -> None:
-    from rich.table import Table
+    from toolforge.cli.display import Column, print_table, print_text
 
     shown = 0
-    for where, issue in report.issue_lines():
+    for where, issue in report.issue_lines():  # messages quote the data: print_text cleans them
         if shown >= show:
             break
-        print(f"{where}: {issue.severity} {issue.code} {issue.path}: {issue.message}")
+        print_text(f"{where}: {issue.severity} {issue.code} {issue.path}: {issue.message}".replace("\n", " "))
         shown += 1
     total = sum(s.n_issues for s in report.summaries)
     if total > shown:
         info(f"... {total - shown} more issues (see --json, or `toolforge show ID`)")
-    console = stdout_console()
     for s in report.summaries:
-        table = Table(title=f"{s.stage}: {s.records} records, {s.ok} ok, {s.failed} with errors")
-        table.add_column("code")
-        table.add_column("issues", justify="right")
-        for code, n in sorted(s.codes.items(), key=lambda kv: (-kv[1], kv[0])):
-            table.add_row(code, str(n))
-        console.print(table)
+        print_table(["code", Column("issues", justify="right")],
+                    sorted(s.codes.items(), key=lambda kv: (-kv[1], kv[0])),
+                    title=f"{s.stage}: {s.records} records, {s.ok} ok, {s.failed} with errors")
