@@ -254,12 +254,11 @@ def test_exports_never_write_nan(run_cli, filled_db, tmp_path):
                 safejson.loads(line)  # every line is strict JSON
 
 
-def test_one_unreadable_stored_record_does_not_stop_validate(run_cli, filled_db):
-    """A store written before the limits existed may hold a record nested 3,000 deep: validate
-    reports that record (json_invalid, [too_deep]) and validates every other one."""
+def _plant_deep_row(db) -> tuple[str, int]:
+    """Insert, as an older version could have, a copy of a record whose meta nests 3,000 deep."""
     import duckdb
 
-    con = duckdb.connect(str(filled_db))
+    con = duckdb.connect(str(db))
     cols = [r[0] for r in con.execute("DESCRIBE records").fetchall()]
     row = dict(zip(cols, con.execute("SELECT * FROM records LIMIT 1").fetchone(), strict=True))
     total = con.execute("SELECT count(*) FROM records").fetchone()[0]
@@ -267,9 +266,27 @@ def test_one_unreadable_stored_record_does_not_stop_validate(run_cli, filled_db)
     row["meta"] = '{"x": ' + deep_json(3000) + "}"
     con.execute(f"INSERT INTO records ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})", [row[c] for c in cols])
     con.close()
+    return row["id"], total
+
+
+def test_one_unreadable_stored_record_does_not_stop_validate(run_cli, filled_db):
+    """A store written before the limits existed may hold a record nested 3,000 deep: validate
+    reports that record (json_invalid, [too_deep]) and validates every other one."""
+    rid, total = _plant_deep_row(filled_db)
     proc = run_cli("validate", "--db", filled_db, "--json")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
     res = json.loads(proc.stdout)
     assert res["summary"]["schema"]["records"] == total + 1
-    bad = [r for r in res["results"] if r["where"] == row["id"]]
+    bad = [r for r in res["results"] if r["where"] == rid]
     assert bad and bad[0]["issues"][0]["code"] == "json_invalid" and "[too_deep]" in bad[0]["issues"][0]["message"]
+
+
+@pytest.mark.parametrize("command", [["list"], ["export", "--status", "any", "--format", "openai", "--out", "OUT"]])
+def test_reading_a_stored_record_too_deep_is_a_one_line_error(command, run_cli, filled_db, tmp_path):
+    rid, _ = _plant_deep_row(filled_db)
+    before = store_digest(filled_db)
+    proc = run_cli(*[str(tmp_path / "out") if a == "OUT" else a for a in command], "--db", filled_db)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    err = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert err == [f"error: stored record {rid}: stored JSON nested deeper than 64 levels [too_deep]"]
+    assert store_digest(filled_db) == before
