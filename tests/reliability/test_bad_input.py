@@ -171,7 +171,7 @@ EXPECT: dict[str, str] = {
     'run-recipe-a-list': 'must be a YAML mapping',
     'run-recipe-not-utf8': 'not UTF-8',
     'run-recipe-not-yaml': 'not valid YAML',
-    'run-unknown-stage': "unknown stage 'polish'",
+    'run-unknown-stage': "Invalid value for '--from': 'polish' is not one of 'generate'",
     'show-unknown-id': 'no record',
     'tools-list-unknown-catalog': 'unknown catalog',
     'tools-show-unknown-tool': 'no tool named',
