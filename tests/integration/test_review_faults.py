@@ -12,10 +12,11 @@ from toolforge.record import Record
 from toolforge.review import connect, pull, push
 from toolforge.review.client import LabelStudioDown
 from toolforge.review.server import free_port
-from toolforge.store import open_store
+from toolforge.store import Selection, open_store
 
 pytestmark = pytest.mark.integration
 
+ANY = Selection(status="any")  # every record, whatever other areas' validators say of the sample-derived ones
 TABLES = ("records", "review_verdicts", "review_annotations", "review_tasks", "review_projects", "validations")
 
 
@@ -60,7 +61,8 @@ def one_line_error(proc, *needles):
 def test_bad_input_leaves_store_unchanged(labelstudio, run_cli, tmp_path, sample_records):
     db = make_store(tmp_path / "store.duckdb", sample_records)
     project = f"bad-{uuid.uuid4().hex[:6]}"
-    ok = run_cli("review", "push", "--db", db, "--project", project, "--json", env=labelstudio.env, check=True)
+    ok = run_cli("review", "push", "--db", db, "--project", project, "--status", "any", "--json", env=labelstudio.env,
+                 check=True)
     pid = json.loads(ok.stdout)["project_id"]
     before = snapshot(db)
 
@@ -122,13 +124,14 @@ def test_server_stops_mid_push_then_resumes(private_labelstudio, run_cli, tmp_pa
             srv.server.stop()
 
     with open_store(db) as st, pytest.raises(LabelStudioDown) as exc:
-        push(st, ls, project_title="fault", chunk_size=5, on_chunk=stop_after_two_chunks)
+        push(st, ls, project_title="fault", chunk_size=5, on_chunk=stop_after_two_chunks, selection=ANY)
     assert "a re-run resumes" in (exc.value.hint or "")
     with open_store(db, read_only=True) as st:
         assert st.con.execute("SELECT count(*) FROM review_tasks").fetchone()[0] == 10
 
     srv.restart()
-    res = json.loads(run_cli("review", "push", "--db", db, "--project", "fault", "--chunk-size", "7", "--json",
+    res = json.loads(run_cli("review", "push", "--db", db, "--project", "fault", "--chunk-size", "7", "--status", "any",
+                             "--json",
                              env=srv.env, check=True).stdout)
     assert res["imported"] == 20 and res["unchanged"] == 10
     assert_one_task_per_record(ls, res["project_id"], records, db)
@@ -142,11 +145,11 @@ def test_lost_response_is_adopted_not_duplicated(private_labelstudio, run_cli, t
     srv = private_labelstudio
     records = variants(sample_records, 12)
     db = make_store(tmp_path / "store.duckdb", records)
-    first = json.loads(run_cli("review", "push", "--db", db, "--project", "lost", "--json", env=srv.env,
+    first = json.loads(run_cli("review", "push", "--db", db, "--project", "lost", "--status", "any", "--json", env=srv.env,
                                check=True).stdout)
     with open_store(db) as st:
         st.con.execute("DELETE FROM review_tasks WHERE record_id IN (SELECT record_id FROM review_tasks LIMIT 5)")
-    res = json.loads(run_cli("review", "push", "--db", db, "--project", "lost", "--json", env=srv.env,
+    res = json.loads(run_cli("review", "push", "--db", db, "--project", "lost", "--status", "any", "--json", env=srv.env,
                              check=True).stdout)
     assert res["imported"] == 0 and res["adopted"] == 5 and res["project_id"] == first["project_id"]
     ls = connect(srv.url, srv.token)

@@ -36,8 +36,10 @@ def test_serve_then_push_without_a_token_variable(run_cli, tmp_path, sample_reco
     env = {k: v for k, v in os.environ.items() if not k.startswith("LABEL_STUDIO")}
     env.update(HOME=str(tmp_path / "home"), PYTHONPATH=str(os.getcwd()))
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed in finally
+    hook_port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "toolforge", "review", "serve", "--db", str(db), "--port",
-                             str(port), "--data-dir", str(data)], env=env, cwd=tmp_path, stdout=log,
+                             str(port), "--data-dir", str(data), "--feedback-port", str(hook_port)],
+                            env=env, cwd=tmp_path, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -56,12 +58,30 @@ def test_serve_then_push_without_a_token_variable(run_cli, tmp_path, sample_reco
         assert (data / "toolforge-credentials.json").stat().st_mode & 0o077 == 0
         assert creds["token"] not in banner and creds["password"] not in banner
         assert f"local files {tmp_path}" in banner  # document root: the store's folder
-        res = run_cli("review", "push", "--db", db, "--url", url, "--json", env=env, check=True)
-        assert json.loads(res.stdout)["imported"] == len(sample_records)
+        deadline = time.monotonic() + 60   # the feedback endpoint starts once Label Studio is healthy
+        while not (data / "toolforge-feedback.json").is_file():
+            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()[-2000:]
+            time.sleep(0.3)
+        assert (data / "toolforge-feedback.json").stat().st_mode & 0o077 == 0
+        res = run_cli("review", "push", "--db", db, "--url", url, "--status", "any", "--json", env=env, check=True)
+        pushed = json.loads(res.stdout)
+        assert pushed["imported"] == len(sample_records)
+        assert f"feedback endpoint http://127.0.0.1:{hook_port}/webhook registered" in res.stderr
+        # an annotation submitted now is checked by the endpoint `serve` runs, through a real webhook
+        from toolforge.review import connect
+
+        ls = connect(url, creds["token"])
+        task = ls.export(pushed["project_id"], all_tasks=True)[0]
+        ls.sdk.annotations.create(id=task["id"], completed_by=ls.sdk.users.whoami().id, result=[
+            {"from_name": "verdict", "to_name": "dialogue", "type": "choices", "value": {"choices": ["reject"]}}])
+        deadline = time.monotonic() + 15
+        while ls.sdk.tasks.get(id=str(task["id"])).data.get("review_state") != "ok":
+            assert time.monotonic() < deadline, "the feedback endpoint did not write to the task"
+            time.sleep(0.3)
         res = run_cli("review", "pull", "--db", db, "--url", url, "--json", env=env, check=True)
         assert json.loads(res.stdout)["annotations"] == 0
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # the serve process became label-studio (exec)
+        os.killpg(proc.pid, signal.SIGTERM)  # serve and the Label Studio it started (its own session)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
