@@ -154,15 +154,42 @@ def test_cli_scores_a_predictions_file_per_category(entries, run_cli, tmp_path):
             calls = [{"name": calls[0]["name"] + "_v2", "arguments": calls[0]["arguments"]}]
         rows.append({"id": e.id, "tool_calls": calls})
     preds.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    proc = run_cli("eval", "--bfcl", "--references", BFCL, "--predictions", preds, "--json", "--out", tmp_path / "o")
+    proc = run_cli("eval", "--bfcl", "--matching", "maximum", "--references", BFCL, "--predictions", preds,
+                   "--json", "--out", tmp_path / "o")
     assert proc.returncode == 0, proc.stderr
     res = json.loads(proc.stdout)
+    assert res["matching"] == "maximum" and res["config"]["matching"] == "maximum"
     acc = {c: r["accuracy"] for c, r in res["by_category"].items()}
     assert acc.pop("simple") == pytest.approx(399 / 400)
     assert set(acc.values()) == {1.0}
     assert res["failures"] == [{"id": "simple_python_0", "category": "simple",
                                 "reason": res["failures"][0]["reason"]}]
     assert "wrong function name" in res["failures"][0]["reason"]
-    table = run_cli("eval", "--bfcl", "--references", BFCL, "--predictions", preds, "--category", "parallel")
+    table = run_cli("eval", "--bfcl", "--references", BFCL, "--predictions", preds, "--category", "parallel",
+                    "--matching", "maximum")
     assert table.returncode == 0, table.stderr
     assert "parallel" in table.stdout and "1.000" in table.stdout
+    greedy = run_cli("eval", "--bfcl", "--references", BFCL, "--predictions", preds, "--category", "parallel")
+    assert greedy.returncode == 0 and "0.995" in greedy.stdout  # parallel_178 reversed: see the next test
+
+
+def test_bfcl_default_is_greedy_matching_and_differs_from_maximum(entries, run_cli, tmp_path):
+    """Official BFCL pairs parallel calls greedily (each answer takes the first unused call that
+    fits). In parallel_178 the first answer accepts Microsoft or Apple on 2022-01-01: with the
+    calls in reverse order it takes Apple's call, and Apple's own answer is left without one.
+    A maximum matching pairs all four; --bfcl scores as BFCL does unless told otherwise."""
+    (e,) = [x for x in entries if x.id == "parallel_178"]
+    calls = list(reversed(gold(e)))
+    assert check_entry(e, ok(calls)) is not None                      # greedy, BFCL's answer
+    assert check_entry(e, ok(calls), matching="maximum") is None
+    assert check_entry(e, ok(gold(e))) is None                        # in answer order both agree
+    preds = tmp_path / "p.jsonl"
+    preds.write_text(json.dumps({"id": e.id, "tool_calls": calls}) + "\n")
+    scores = {}
+    for extra in ([], ["--matching", "maximum"]):
+        proc = run_cli("eval", "--bfcl", "--references", BFCL, "--category", "parallel", "--allow-missing",
+                       "--predictions", preds, "--json", *extra)
+        assert proc.returncode == 0, proc.stderr
+        res = json.loads(proc.stdout)
+        scores[res["matching"]] = res["overall"]["correct"]
+    assert scores["maximum"] == scores["greedy"] + 1
