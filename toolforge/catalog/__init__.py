@@ -8,7 +8,6 @@ bare ``{"name", "description", "parameters"}`` is accepted too.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -356,7 +356,7 @@ def literal(node: ast.AST) -> Any:
 
 
 MAX_NAME_CHARS = 256
-_UNARY_RUN = re.compile(r"(?:[-+~]\s*){%d}|(?:\bnot\s+){%d}" % (safejson.MAX_DEPTH + 1, safejson.MAX_DEPTH + 1))
+_UNARY_RUN = re.compile(rf"(?:[-+~]\s*){{{safejson.MAX_DEPTH + 1}}}|(?:\bnot\s+){{{safejson.MAX_DEPTH + 1}}}")
 
 
 def _dotted(node: ast.AST) -> str:

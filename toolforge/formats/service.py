@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from toolforge.errors import InputError
-from toolforge.io import safejson
 from toolforge.formats import get_renderer
+from toolforge.io import safejson
 
 
 def _records(text: str) -> list[Any]:
