@@ -244,8 +244,9 @@ def _returns(tools: list[Any]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for t in tools:
         fn = _normalise(t).get("function") if isinstance(_normalise(t), dict) else None
-        if isinstance(fn, dict) and isinstance(fn.get("returns", fn.get("return")), dict):
-            out[str(fn["name"])] = fn.get("returns", fn.get("return"))
+        ret = fn.get("returns", fn.get("return")) if isinstance(fn, dict) else None
+        if isinstance(fn, dict) and isinstance(ret, dict):
+            out[str(fn["name"])] = ret
     return out
 
 
