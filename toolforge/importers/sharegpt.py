@@ -68,7 +68,7 @@ def convert(value: Any) -> Record:
                 pending, results = [], []
             if role == "call":
                 thought = _THOUGHT.match(text) if isinstance(text, str) else None
-                if thought:  # LLaMA-Factory's thought block before the JSON (toolforge's sharegpt export writes it)
+                if thought and isinstance(text, str):  # LLaMA-Factory's thought block before the JSON (toolforge's sharegpt export writes it)
                     text = text[thought.end():]
                 calls = loads_lenient(text) if isinstance(text, str) else text
                 calls = calls if isinstance(calls, list) else [calls]

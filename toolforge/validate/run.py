@@ -115,7 +115,8 @@ def checked(check: Any, rec: Any) -> list[Issue]:
         return [Issue("json_invalid", "$", _unreadable_reason(exc))]
 
 
-def iter_plain(store: Any, selection: Any = None, *, batch_size: int = 2000) -> Iterator[tuple[str, dict[str, Any]]]:
+def iter_plain(store: Any, selection: Any = None, *,
+               batch_size: int = 2000) -> Iterator[tuple[str, dict[str, Any] | Unreadable]]:
     """``(id, record dict)`` for the selected records, decoded straight from the stored JSON.
 
     The schema stage judges plain dicts, so no :class:`~toolforge.record.Record` model is
