@@ -31,6 +31,7 @@ MISTRAL_TEST = src(VLLM, "tests/tool_use/test_mistral_tool_parser.py", "170a04e4
 PHI4_TEST = src(VLLM, "tests/entrypoints/openai/tool_parsers/test_phi4mini_tool_parser.py", "2ad377dbbdbd8d8929eeaebc1e30f7fbbe0eea51")
 DEEPSEEK_TEST = src(VLLM, "tests/entrypoints/openai/tool_parsers/test_deepseekv3_tool_parser.py", "27cd24deb388479aeb84a85875c5728de37e1195")
 XLAM_TEST = src(VLLM, "tests/tool_use/test_xlam_tool_parser.py", "063345cac6c62c5d00d369d93eb75bba6a169162")
+LFM2_TEST = src(VLLM, "tests/tool_parsers/test_lfm2_tool_parser.py", "011cde7c177a29bbcb0052d80e5ab7671a70f634")
 LFM2_TEMPLATE = src(LLAMA_CPP, "models/templates/llama-cpp-lfm2.jinja", "3700b6f7b10b67844b61a196c32218d2558e6099")
 PHI4_TEMPLATE = src(LLAMA_CPP, "models/templates/llama-cpp-microsoft-Phi-4-mini-instruct.jinja", "6d7822c18b5bc43c0053f09cf0eba66bd7e78a93")
 HERMES_TEMPLATE = src(VLLM, "examples/tool_chat_template_hermes.jinja", "66aa580a8fe3c6d73fdecc9abb387f5dcf33a321")
@@ -217,6 +218,56 @@ CASES: list[Case] = [
          '[TOOL_CALLS] [{"name": "say", "arguments": {"text": "Grüße \\"dich\\" – 你好\\n"}}]',
          [c("say", text='Grüße "dich" – 你好\n')], tags=("unicode", "escapes")),
     # ---------------------------------------------------------------- lfm2 (Liquid LFM2)
+    Case("lfm2", "vllm-no-tool-call", LFM2_TEST + " (test_no_tool_call)", "How can I help you today?", [],
+         content="How can I help you today?", tags=("no_call",)),
+    Case("lfm2", "vllm-simple", LFM2_TEST + " (simple_nonstreaming)",
+         "<|tool_call_start|>[get_candidate_status(candidate_id='12345')]<|tool_call_end|>",
+         [c("get_candidate_status", candidate_id="12345")], content=""),
+    Case("lfm2", "vllm-more-types", LFM2_TEST + " (more_types_nonstreaming)",
+         "<|tool_call_start|>[register_user(name='John Doe', age=37, address={'city': 'San Francisco', 'state': 'CA'}, "
+         "role=None, passed_test=True, aliases=['John', 'Johnny'])]<|tool_call_end|>",
+         [c("register_user", name="John Doe", age=37, address={"city": "San Francisco", "state": "CA"}, role=None,
+            passed_test=True, aliases=["John", "Johnny"])]),
+    Case("lfm2", "vllm-parameterless", LFM2_TEST + " (parameterless_nonstreaming)",
+         "<|tool_call_start|>[get_weather()]<|tool_call_end|>", [c("get_weather")]),
+    Case("lfm2", "vllm-empty-dict-and-list", LFM2_TEST + " (empty_dict_nonstreaming, empty_list_nonstreaming in one block)",
+         "<|tool_call_start|>[do_something_cool(additional_data={}), do_something_cool(steps=[])]<|tool_call_end|>",
+         [c("do_something_cool", additional_data={}), c("do_something_cool", steps=[])], tags=("parallel",)),
+    Case("lfm2", "vllm-escaped-string", LFM2_TEST + " (escaped_string_nonstreaming)",
+         "<|tool_call_start|>[" + r"""get_weather(city='Martha\'s Vineyard', metric='\"cool units\"')""" + "]<|tool_call_end|>",
+         [c("get_weather", city="Martha's Vineyard", metric='"cool units"')], tags=("escapes",)),
+    Case("lfm2", "vllm-content-after", LFM2_TEST + " (content_after_tool_call_nonstreaming)",
+         "<|tool_call_start|>[get_candidate_status(candidate_id='12345')]<|tool_call_end|>\n"
+         "Checking the current status of candidate ID 12345.",
+         [c("get_candidate_status", candidate_id="12345")],
+         content="Checking the current status of candidate ID 12345.", tags=("content",)),
+    Case("lfm2", "vllm-dotted-name", LFM2_TEST + " (dotted_name_nonstreaming)",
+         "<|tool_call_start|>[grocery.orderIngredients(ingredientList=[{'name': 'Lasagna noodles', 'amount': 250, "
+         "'unit': 'g'}], deliveryAddress='845 Willow Lane, Springfield, IL 62704')]<|tool_call_end|>",
+         [c("grocery.orderIngredients", ingredientList=[{"name": "Lasagna noodles", "amount": 250, "unit": "g"}],
+            deliveryAddress="845 Willow Lane, Springfield, IL 62704")]),
+    Case("lfm2", "vllm-bracket-in-string", LFM2_TEST + " (bracket_in_string_nonstreaming)",
+         "<|tool_call_start|>[exec(command='grep -F \"]\" log.txt')]<|tool_call_end|>",
+         [c("exec", command='grep -F "]" log.txt')], tags=("escapes",)),
+    Case("lfm2", "vllm-set-argument", LFM2_TEST + " (set_arg_nonstreaming: a set becomes a list)",
+         "<|tool_call_start|>[label(tags={'urgent', 'bug'})]<|tool_call_end|>", [c("label", tags=["urgent", "bug"])]),
+    Case("lfm2", "vllm-empty-block", LFM2_TEST + " (test_empty_tool_call_block)",
+         "<|tool_call_start|>[ ]<|tool_call_end|>", [], tags=("no_call",)),
+    Case("lfm2", "vllm-whitespace-after-start", LFM2_TEST + " (test_whitespace_after_start_token)",
+         "<|tool_call_start|> [get_candidate_status(candidate_id='12345')]<|tool_call_end|>",
+         [c("get_candidate_status", candidate_id="12345")]),
+    # vLLM's LFM2 parser recovers these by rewriting the text; they are not Python as written, so the
+    # strict reading (what eval scores) refuses them
+    Case("lfm2", "vllm-leading-zero-int", LFM2_TEST + " (leading_zero_int_nonstreaming; vLLM repairs it)",
+         "<|tool_call_start|>[set_date(month=07, day=05)]<|tool_call_end|>", error="parse_error", tags=("malformed",)),
+    Case("lfm2", "vllm-raw-newline-in-string", LFM2_TEST + " (multiline_string_arg_nonstreaming; vLLM repairs it)",
+         "<|tool_call_start|>[exec(command='cat > f.py << EOF\nimport csv\nprint(1)\nEOF')]<|tool_call_end|>",
+         error="parse_error", tags=("malformed",)),
+    Case("lfm2", "vllm-nul-byte", LFM2_TEST + " (nul_byte_string_arg_nonstreaming; vLLM repairs it)",
+         "<|tool_call_start|>[exec(command='printf a\x00b')]<|tool_call_end|>", error="parse_error", tags=("malformed",)),
+    Case("lfm2", "vllm-bad-sibling", LFM2_TEST + " (test_bad_sibling_call_does_not_drop_good_calls; vLLM keeps the good call)",
+         "<|tool_call_start|>[get_candidate_status(candidate_id='12345'), bad(x=b'z')]<|tool_call_end|>",
+         error="parse_error", tags=("malformed",)),
     Case("lfm2", "pythonic-single", toolforge(LFM2_TEMPLATE + " and LFM2's pythonic tool-call form"),
          '<|tool_call_start|>[get_weather(city="Paris")]<|tool_call_end|>', [c("get_weather", city="Paris")], content=""),
     Case("lfm2", "pythonic-parallel-content-after", toolforge(LFM2_TEMPLATE + " and LFM2's pythonic tool-call form"),
@@ -237,8 +288,6 @@ CASES: list[Case] = [
          [c("note", text="Ça va? 'oui' — 東京\n")], tags=("unicode", "escapes")),
     Case("lfm2", "truncated", toolforge(LFM2_TEMPLATE), "<|tool_call_start|>[get_weather(city='Par", error="repaired",
          lenient=[c("get_weather", city="Par")], tags=("truncation",)),
-    Case("lfm2", "no-call", toolforge(LFM2_TEMPLATE), "Paris is sunny today.", [], content="Paris is sunny today.",
-         tags=("no_call",)),
     # ---------------------------------------------------------------- phi4_mini
     Case("phi4_mini", "vllm-no-tool-calls", PHI4_TEST + " (no_tool_calls_output)", "This is a regular response without any tool calls.",
          [], content="This is a regular response without any tool calls.", tags=("no_call",)),
