@@ -61,6 +61,40 @@ def _table(rows: list[dict[str, Any]], cols: list[str]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _diversity_figures(div: dict[str, Any]) -> list[str]:
+    """Distinct n-gram ratios, the most repeated openings, persona/topic spread, embedding spread per scenario."""
+    req, ans = div["requests"], div["answers"]
+    ratios = [(f"{what} distinct-{n}", round(100 * (part[f"distinct_{n}"]["ratio"] or 0), 1))
+              for what, part in (("requests", req), ("answers", ans)) for n in (1, 2, 3)]
+    figs = [hbar("distinct_ngrams", "Distinct n-grams (share of all n-grams; higher is more varied)", ratios,
+                 unit="%", max_value=100, color="#6366f1"),
+            hbar("request_openings", "Most repeated request openings (first three words)",
+                 [(o["opening"], o["records"]) for o in req["top_openings"]], color="#f97316",
+                 note="no opening repeats"),
+            hbar("answer_openings", "Most repeated answer openings",
+                 [(o["opening"], o["records"]) for o in ans["top_openings"]], color="#f97316",
+                 note="no opening repeats")]
+    for key, label in (("personas", "Personas"), ("topics", "Topics")):
+        part = div[key]
+        if part.get("available"):
+            figs.append(hbar(f"{key}_spread", f"{label}: {part['distinct']} distinct, evenness {part['evenness']:.2f}",
+                             [(t["value"][:60], t["records"]) for t in part["top"]], color="#0ea5e9"))
+        else:
+            figs.append(f'<p class="meta">{escape(label)}: {escape(part.get("reason", ""))}</p>')
+    rows = [{"scenario": s, "records": v["records"], "distinct-2 of requests": _pct(v["requests_distinct_2"]),
+             "top opening": f'{v["top_opening"]["opening"]} ({v["top_opening"]["records"]})' if v["top_opening"] else "-"}
+            for s, v in div["by_scenario"].items()]
+    emb = div["embedding_spread"]
+    if emb.get("available"):
+        for r in rows:
+            e = emb["by_scenario"].get(r["scenario"], {})
+            r["embedding mean distance"] = "-" if e.get("mean_distance") is None else e["mean_distance"]
+    figs.append(_table(rows, list(rows[0]) if rows else []))
+    if not emb.get("available"):
+        figs.append(f'<p class="meta">Embedding spread: {escape(emb.get("reason", ""))}</p>')
+    return figs
+
+
 def render_report(stats: dict[str, Any], *, title: str = "toolforge dataset report") -> str:
     rec = stats["records"]
     val = stats["validation"]
@@ -122,6 +156,9 @@ def render_report(stats: dict[str, Any], *, title: str = "toolforge dataset repo
     sections.append(("Dedup", [hbar("duplicates_by_method", "Records marked per dedup method",
                                     [(r["method"], r["records"]) for r in dup["by_method"]], color="#a3a3a3",
                                     note="dedup has not marked anything")]))
+    div = stats.get("diversity") or {}
+    if div.get("available"):
+        sections.append(("Diversity", _diversity_figures(div)))
     if audio.get("available"):
         sections.append(("Audio", [
             hbar("audio_by_voice", f"Audio hours per voice ({audio['clips']} clips, {audio['qc_failed']} failed QC)",

@@ -13,6 +13,9 @@ prints and what the report charts). Sections:
   ``lengths`` (characters of message text and reasoning, and words): mean,
   median, p90 (``quantile_cont``), max and a histogram;
 - ``duplicates``: records marked per dedup method;
+- ``diversity``: distinct n-gram ratios and the most repeated openings of requests
+  and answers, persona and topic spread, embedding spread per scenario (the
+  ``semantic`` extra; see :mod:`toolforge.stats.diversity`);
 - ``audio``, ``review``, ``generation``: present when the tables of those stages
   exist and hold rows for the selection; otherwise ``{"available": false}`` with
   the reason.
@@ -214,8 +217,15 @@ def _generation_section(store: Store) -> dict[str, Any]:
     return {"available": True, "by_scenario_outcome": by, "failure_reasons": reasons}
 
 
-def compute_stats(store: Store, selection: Selection | None = None, *, catalog: str | None = None) -> dict[str, Any]:
-    """Every figure of ``toolforge stats`` for the store (see the module doc)."""
+def compute_stats(store: Store, selection: Selection | None = None, *, catalog: str | None = None,
+                  embeddings: bool | None = None) -> dict[str, Any]:
+    """Every figure of ``toolforge stats`` for the store (see the module doc).
+
+    ``embeddings``: True computes request embeddings that ``dedup --semantic`` has not cached (loads the
+    model); None uses the cached ones only.
+    """
+    from toolforge.stats.diversity import diversity_section
+
     sel = selection or Selection()
     n = _prepare(store, sel)
     try:
@@ -232,6 +242,7 @@ def compute_stats(store: Store, selection: Selection | None = None, *, catalog: 
             "lengths": {"chars": _distribution(store, "n_chars", bins=20),
                         "words": _distribution(store, "n_words", bins=20)},
             "duplicates": _duplicates_section(store),
+            "diversity": diversity_section(store, PER, embeddings=embeddings),
             "audio": _audio_section(store),
             "review": _review_section(store),
             "generation": _generation_section(store),
