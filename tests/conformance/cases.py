@@ -24,6 +24,7 @@ def src(repo: str, path: str, commit: str) -> str:
     return f"{repo}/{path}@{commit}"
 
 
+HERMES_TEST2 = src(VLLM, "tests/tool_parsers/test_hermes_tool_parser.py", "0eb73d6a09be117cdd0d4da4d6239321001c0d0c")
 HERMES_TEST = src(VLLM, "tests/entrypoints/openai/tool_parsers/test_hermes_tool_parser.py", "06b888c80fff8f1903c5de5c0b9df9b575a4c698")
 LLAMA3_TEST = src(VLLM, "tests/entrypoints/openai/tool_parsers/test_llama3_json_tool_parser.py", "11c4d92a1f62ecc9ace8e3ad82bf9aee2381b373")
 PYTHONIC_TEST = src(VLLM, "tests/entrypoints/openai/tool_parsers/test_pythonic_tool_parser.py", "0bed603d5ea1746fc9c1db95b92930cf406f88a8")
@@ -76,6 +77,34 @@ CASES: list[Case] = [
          "\n</tool_call>\n\n ",
          [c("internet_search", question="5MW燃气轮机设计参数 空气流量 压气机压比 转速 燃烧室出口温度 压气机级数 支点布局")],
          content="", reasoning="燃气轮机", tags=("reasoning", "unicode")),
+    Case("hermes", "vllm-just-forward-text", HERMES_TEST2 + " (test_hermes_parser_streaming_just_forward_text)",
+         "This is some prior text that has nothing to do with tool calling.", [],
+         content="This is some prior text that has nothing to do with tool calling.", tags=("no_call",)),
+    Case("hermes", "vllm-between-tags", HERMES_TEST2 + " (test_hermes_parser_non_streaming_tool_call_between_tags)",
+         '<tool_call>\n{"name": "final_answer", "arguments": {"trigger": true}}\n</tool_call>',
+         [c("final_answer", trigger=True)], content=""),
+    Case("hermes", "vllm-until-eos", HERMES_TEST2 + " (test_hermes_parser_non_streaming_tool_call_until_eos: no closing tag)",
+         '<tool_call>\n{"name": "final_answer", "arguments": {"trigger": true}}', [c("final_answer", trigger=True)]),
+    Case("hermes", "vllm-invalid-json-missing-brace", HERMES_TEST2 + " (test_hermes_parser_non_streaming_tool_call_invalid_json)",
+         '<tool_call>\n{"name": "final_answer", "arguments": {"trigger": true}', error="repaired",
+         lenient=[c("final_answer", trigger=True)], tags=("truncation",)),
+    Case("hermes", "vllm-line-broken-json", HERMES_TEST2 + " (test_hermes_parser_streaming text)",
+         '<tool_call>{"name": "get_current_temperature","arguments": {"location":"San Francisco, California, United States", '
+         '"unit": "celsius"}}</tool_call>',
+         [c("get_current_temperature", location="San Francisco, California, United States", unit="celsius")]),
+    Case("hermes", "vllm-content-then-call", HERMES_TEST2 + " (test_hermes_streaming_content_then_tool_call_with_stream_interval)",
+         'Sure, let me check the weather.<tool_call>{"name": "get_weather", "arguments": {"city": "NYC"}}</tool_call>',
+         [c("get_weather", city="NYC")], content="Sure, let me check the weather.", tags=("content",)),
+    Case("hermes", "vllm-multiple-calls", HERMES_TEST2 + " (test_hermes_streaming_multiple_tool_calls_with_stream_interval)",
+         '<tool_call>{"name": "search", "arguments": {"q": "cats"}}</tool_call>'
+         '<tool_call>{"name": "search", "arguments": {"q": "dogs"}}</tool_call>',
+         [c("search", q="cats"), c("search", q="dogs")], tags=("parallel",)),
+    Case("hermes", "vllm-serialized-arguments", HERMES_TEST2 + " (test_hermes_parser_non_streaming_serialized_arguments)",
+         '<tool_call>\n{"name": "get_db_config", "arguments": "{\\"param\\": \\"max_connections\\"}"}\n</tool_call>',
+         [c("get_db_config", param="max_connections")], tags=("escapes",)),
+    Case("hermes", "vllm-bare-string-arguments", HERMES_TEST2 + " (test_hermes_parser_non_streaming_bare_string_arguments: "
+         "arguments must be an object)", '<tool_call>\n{"name": "do_thing", "arguments": "hello"}\n</tool_call>',
+         error="parse_error", tags=("malformed",)),
     Case("hermes", "truncated-json-issue-13", ISSUE_13, MAAEMO, error="repaired",
          lenient=[c("book_table", restaurant="Maaemo", party_size=2)], tags=("truncation",)),
     Case("hermes", "content-before-and-after", toolforge(HERMES_TEMPLATE),
