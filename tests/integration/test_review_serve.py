@@ -79,7 +79,7 @@ def test_serve_then_push_without_a_token_variable(run_cli, tmp_path, sample_reco
             assert time.monotonic() < deadline, "the feedback endpoint did not write to the task"
             time.sleep(0.3)
         res = run_cli("review", "pull", "--db", db, "--url", url, "--json", env=env, check=True)
-        assert json.loads(res.stdout)["annotations"] == 0
+        assert json.loads(res.stdout)["annotations"] == 1
     finally:
         os.killpg(proc.pid, signal.SIGTERM)  # serve and the Label Studio it started (its own session)
         try:

@@ -135,6 +135,13 @@ def test_fixes_refusals_revisions_and_deletions(labelstudio, team, run_cli, tmp_
     assert "revision 1 of" in rev_task["data"]["title"]
     old = ls.sdk.tasks.get(id=str(by[seq.id]["id"]))
     assert old.data["review_state"] == "superseded" and str(rev_task["id"]) in old.data["review_feedback"]
+    # the revision is judged on its own task: a reject there is not overridden by the parent's fix
+    ls.sdk.annotations.create(id=rev_task["id"], completed_by=u["ben"].id, result=[choice("reject")])
+    with open_store(db) as st:
+        pull(st, ls, project_title=project)
+        assert st.con.execute("SELECT verdict FROM review_verdicts WHERE record_id = ?",
+                              [revs[seq.id]]).fetchone()[0] == "reject"
+    assert revs[seq.id] not in curated(db)
 
     # a task the lead deleted is not re-created; --restore brings it back
     ls.sdk.tasks.delete(id=str(by[weather.id]["id"]))

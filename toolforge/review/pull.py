@@ -210,7 +210,7 @@ def pull(store: Store, ls: LabelStudio, *, project_title: str | None = None,
             winner.revision_id = revised.id
             if revised.id != rid and revised.id not in {c for c, _ in _chain(children, rid)}:
                 new_records.append((revised, parent_id, parent_rev + 1))
-            if revised.id:
+            if revised.id and revised.id not in own:   # judged on its own task: its annotations decide
                 verdicts[revised.id] = (follow[0], outcome.n)
                 outcomes[revised.id] = (follow[0], follow[1], f"fix of {rid} by {winner.annotator} "
                                         f"(annotation {winner.annotation_id})", False)
