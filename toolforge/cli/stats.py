@@ -14,6 +14,7 @@ ScenarioOpt = Annotated[Optional[list[str]], typer.Option("--scenario", "-s", ca
 StatusOpt = Annotated[Status, typer.Option(help="Which records (see README: Selection).")]
 DupOpt = Annotated[bool, typer.Option("--include-duplicates/--no-include-duplicates", help="Also count records marked by dedup.")]
 CatalogOpt = Annotated[Optional[str], typer.Option("--catalog", help="Also report coverage of this tool catalog (name or file).")]
+EmbedOpt = Annotated[bool, typer.Option("--embeddings", help="Embed requests that `dedup --semantic` has not (semantic extra; loads the model) for the embedding spread per scenario.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -32,10 +33,11 @@ def stats_cmd(
     status: StatusOpt = "any",
     include_duplicates: DupOpt = False,
     catalog: CatalogOpt = None,
+    embeddings: EmbedOpt = False,
     db: DbOption = default_db(),
     as_json: JsonOption = False,
 ) -> None:
-    """Counts, pass rates, issue codes, tool coverage, lengths, duplicates, audio and review figures."""
+    """Counts, pass rates, issue codes, tool coverage, lengths, duplicates, diversity, audio and review figures."""
     from toolforge.stats import compute_stats
     from toolforge.store import open_store
 
@@ -45,7 +47,7 @@ def stats_cmd(
 
         load_catalog(catalog)  # an unknown catalog fails before the store is read
     with open_store(db, read_only=True) as store:
-        stats = compute_stats(store, sel, catalog=catalog)
+        stats = compute_stats(store, sel, catalog=catalog, embeddings=embeddings or None)
     if stats["records"]["total"] == 0:
         info(f"note: {db} holds no records yet (import or generate some first)")
     if as_json:
@@ -60,6 +62,7 @@ def report_cmd(
     status: StatusOpt = "any",
     include_duplicates: DupOpt = False,
     catalog: CatalogOpt = None,
+    embeddings: EmbedOpt = False,
     db: DbOption = default_db(),
 ) -> None:
     """Write the stats as one self-contained HTML page of charts (viewable offline)."""
@@ -81,11 +84,11 @@ def report_cmd(
             from toolforge.report import render_report
             from toolforge.stats import compute_stats
 
-            stats = compute_stats(store, sel, catalog=catalog)
+            stats = compute_stats(store, sel, catalog=catalog, embeddings=embeddings or None)
             sys.stdout.write(render_report(stats))
             info(f"wrote the report to stdout ({stats['selected']} records selected of {stats['records']['total']})")
             return
-        stats = write_report(store, out, sel, catalog=catalog)
+        stats = write_report(store, out, sel, catalog=catalog, embeddings=embeddings or None)
     info(f"wrote {out} ({stats['selected']} records selected of {stats['records']['total']})")
 
 
@@ -126,6 +129,25 @@ def _render(stats: dict[str, Any]) -> None:
     dup = stats["duplicates"]
     table(f"Dedup ({dup['total']} records marked)", ["method", "records", "clusters"],
           [[r["method"], r["records"], r["clusters"]] for r in dup["by_method"]])
+    div = stats.get("diversity") or {}
+    if div.get("available"):
+        req, ans = div["requests"], div["answers"]
+        table("Diversity (distinct n-grams / all n-grams)", ["text", "distinct-1", "distinct-2", "distinct-3"],
+              [[name, *(part[f"distinct_{n}"]["ratio"] for n in (1, 2, 3))] for name, part in
+               (("requests", req), ("answers", ans))])
+        table("Most repeated openings", ["text", "opening", "records", "share"],
+              [[name, o["opening"], o["records"], o["share"]] for name, part in (("request", req), ("answer", ans))
+               for o in part["top_openings"][:5]])
+        for key in ("personas", "topics"):
+            part = div[key]
+            if part.get("available"):
+                info(f"{key}: {part['distinct']} distinct over {part['records']} records, evenness {part['evenness']}")
+        emb = div["embedding_spread"]
+        if emb.get("available"):
+            table(f"Embedding spread ({emb['model']})", ["scenario", "embedded", "mean distance", "centroid spread"],
+                  [[s, e["embedded"], e["mean_distance"], e["centroid_spread"]] for s, e in emb["by_scenario"].items()])
+        else:
+            info(f"embedding spread: {emb['reason']}")
     audio = stats["audio"]
     if audio.get("available"):
         table(f"Audio ({audio['hours']} h, {audio['clips']} clips, {audio['voices']} voices, "

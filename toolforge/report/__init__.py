@@ -186,7 +186,7 @@ def render_report(stats: dict[str, Any], *, title: str = "toolforge dataset repo
 
 
 def write_report(store: Store, out: str | Path, selection: Selection | None = None, *,
-                 catalog: str | None = None) -> dict[str, Any]:
+                 catalog: str | None = None, embeddings: bool | None = None) -> dict[str, Any]:
     """Compute the stats and write the page; returns the stats."""
     from toolforge.errors import InputError
     from toolforge.stats import compute_stats
@@ -196,7 +196,7 @@ def write_report(store: Store, out: str | Path, selection: Selection | None = No
         raise InputError(f"{out} is a folder", hint="pass a file name, e.g. --out report.html")
     if not out.parent.exists():
         raise InputError(f"folder {out.parent} does not exist")
-    stats = compute_stats(store, selection, catalog=catalog)
+    stats = compute_stats(store, selection, catalog=catalog, embeddings=embeddings)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(render_report(stats), encoding="utf-8")
     tmp.replace(out)
