@@ -95,16 +95,23 @@ def push_dataset(db: str | Path, options: PushOptions) -> PushResult:
     target = options.to or options.repo_id or "staging"
     stage_dir = options.stage_dir or Path(tempfile.mkdtemp(prefix="toolforge-stage-"))
     temporary = options.stage_dir is None
-    with open_store(db, create=False) as store:  # a mistyped --db is "no store at PATH", never a new store
-        records = select_records(store, options.selection, plain=True)  # staging reads the stored JSON
-        splits = make_splits(store, records, test_fraction=options.test_fraction, seed=options.seed)
-        audio = audio_by_record(store, [r.id for r in records if r.id])
-        card = build_card(store, splits, repo_id=options.repo_id or target.rstrip("/").split("/")[-1] or "dataset",
-                          license=options.license, language=options.language, audio=audio,
-                          test_fraction=options.test_fraction, seed=options.seed, think=options.think,
-                          selection=options.selection)
-        stage_dir.mkdir(parents=True, exist_ok=True)
-        staged = stage_dataset(store, splits, stage_dir, card_text=card, think=options.think, force=options.force)
+    try:
+        with open_store(db, create=False) as store:  # a mistyped --db is "no store at PATH", never a new store
+            records = select_records(store, options.selection, plain=True)  # staging reads the stored JSON
+            splits = make_splits(store, records, test_fraction=options.test_fraction, seed=options.seed)
+            audio = audio_by_record(store, [r.id for r in records if r.id])
+            card = build_card(store, splits,
+                              repo_id=options.repo_id or target.rstrip("/").split("/")[-1] or "dataset",
+                              license=options.license, language=options.language, audio=audio,
+                              test_fraction=options.test_fraction, seed=options.seed, think=options.think,
+                              selection=options.selection)
+            stage_dir.mkdir(parents=True, exist_ok=True)
+            staged = stage_dataset(store, splits, stage_dir, card_text=card, think=options.think,
+                                   force=options.force)
+    except BaseException:
+        if temporary:  # no temporary folder left behind by a refused or failed staging
+            shutil.rmtree(stage_dir, ignore_errors=True)
+        raise
     files = [p.relative_to(stage_dir).as_posix() for p in staged.files]  # the allow-list: exactly what was staged
     result = PushResult(stage_dir=stage_dir, rows=staged.rows)
     if options.dry_run:
