@@ -254,8 +254,9 @@ def test_exports_never_write_nan(run_cli, filled_db, tmp_path):
                 safejson.loads(line)  # every line is strict JSON
 
 
-def _plant_deep_row(db) -> tuple[str, int]:
-    """Insert, as an older version could have, a copy of a record whose meta nests 3,000 deep."""
+def _plant_deep_row(db, meta: str | None = None) -> tuple[str, int]:
+    """Insert, as an older version could have, a copy of a record whose meta nests 3,000 deep
+    (or holds ``meta`` as given)."""
     import duckdb
 
     con = duckdb.connect(str(db))
@@ -263,7 +264,7 @@ def _plant_deep_row(db) -> tuple[str, int]:
     row = dict(zip(cols, con.execute("SELECT * FROM records LIMIT 1").fetchone(), strict=True))
     total = con.execute("SELECT count(*) FROM records").fetchone()[0]
     row["id"] = "b2:" + "0" * 32
-    row["meta"] = '{"x": ' + deep_json(3000) + "}"
+    row["meta"] = meta or '{"x": ' + deep_json(3000) + "}"
     con.execute(f"INSERT INTO records ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})", [row[c] for c in cols])
     con.close()
     return row["id"], total
@@ -290,3 +291,20 @@ def test_reading_a_stored_record_too_deep_is_a_one_line_error(command, run_cli, 
     err = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
     assert err == [f"error: stored record {rid}: stored JSON nested deeper than 64 levels [too_deep]"]
     assert store_digest(filled_db) == before
+
+
+@pytest.mark.parametrize("command", [["validate", "--json"], ["export", "--status", "any", "--format", "openai", "--out", "OUT"]])
+def test_nan_in_a_store_from_an_older_version_is_never_exported(command, run_cli, filled_db, tmp_path):
+    """Python writes a non-finite float as the token NaN; a store written before records refused
+    them can hold one. Export refuses with one line naming the record; validate reports it."""
+    rid, _ = _plant_deep_row(filled_db, meta='{"score": NaN}')
+    proc = run_cli(*[str(tmp_path / "out") if a == "OUT" else a for a in command], "--db", filled_db)
+    assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    if command[0] == "export":
+        assert proc.returncode == 2
+        assert proc.stderr.splitlines()[0] == f"error: stored record {rid}: stored JSON is not readable: NaN is not a JSON number [json_invalid]"
+        assert not any(p.suffix == ".jsonl" for p in (tmp_path / "out").rglob("*")) if (tmp_path / "out").exists() else True
+    else:
+        assert proc.returncode == 1
+        bad = [r for r in json.loads(proc.stdout)["results"] if r["where"] == rid]
+        assert bad and "[json_invalid]" in bad[0]["issues"][0]["message"]

@@ -85,7 +85,7 @@ def plain_records(store: Store, selection: Any = None, *, batch_size: int = 5000
     cur = store.con.cursor()
     out: list[PlainRecord] = []
     tools_cache: dict[str, Any] = {}
-    loads = json.loads
+    from toolforge.io.safejson import loads_stored as loads  # NaN/Infinity refused, not exported
     try:
         cur.execute(f"SELECT r.id, r.scenario, r.tools, r.messages, r.meta FROM records r WHERE {where} "
                     "ORDER BY r.created_at, r.id", params)

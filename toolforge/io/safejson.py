@@ -153,6 +153,17 @@ def issue_code(exc: BaseException) -> str:
     return "json_invalid"
 
 
+def loads_stored(text: str | bytes) -> Any:
+    """Decode JSON that toolforge itself wrote (store columns): as fast as ``json.loads``, but
+    ``NaN``/``Infinity`` (which Python writes for non-finite floats, and older versions let into
+    a store) raise ValueError instead of becoming values an export would write back out."""
+    return json.loads(text, parse_constant=_stored_constant)
+
+
+def _stored_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def unreadable(exc: BaseException, what: str = "stored JSON") -> str:
     """A one-line reason, with its code, for JSON that ``json.loads`` could not read (as a row
     written before these limits existed): RecursionError, MemoryError or ValueError."""
@@ -164,4 +175,4 @@ def unreadable(exc: BaseException, what: str = "stored JSON") -> str:
 
 
 __all__ = ["CODES", "MAX_BYTES", "MAX_DEPTH", "JSONLimitError", "check_depth", "check_value", "dumps",
-           "issue_code", "loads", "unreadable"]
+           "issue_code", "loads", "loads_stored", "unreadable"]

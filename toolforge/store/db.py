@@ -433,7 +433,9 @@ def _row_to_record(row: Sequence[Any]) -> Record:
     written (writes go through Record), so it is passed through instead of re-hashed."""
     rid, scenario, tools, messages, meta = row
     try:
-        parts = {"tools": json.loads(tools), "messages": json.loads(messages), "meta": json.loads(meta)}
+        from toolforge.io.safejson import loads_stored
+
+        parts = {"tools": loads_stored(tools), "messages": loads_stored(messages), "meta": loads_stored(meta)}
     except (RecursionError, MemoryError, ValueError) as exc:  # a row an older version stored without the limits
         from toolforge.errors import InputError
         from toolforge.io.safejson import unreadable

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -124,6 +123,7 @@ def iter_plain(store: Any, selection: Any = None, *,
     the same few tool sets again and again, so each distinct ``tools`` text is decoded once
     (the validator does not change what it reads).
     """
+    from toolforge.io.safejson import loads_stored
     from toolforge.store.select import Selection, selection_sql
 
     where, params = selection_sql(selection or Selection(), store)
@@ -132,7 +132,7 @@ def iter_plain(store: Any, selection: Any = None, *,
         cur.execute(f"SELECT r.id, r.scenario, r.tools, r.messages, r.meta FROM records r WHERE {where} "
                     "ORDER BY r.created_at, r.id", params)
         tools_cache: dict[str, Any] = {}
-        loads = json.loads
+        loads = loads_stored  # NaN/Infinity: reported, not judged
         while True:
             chunk = cur.fetchmany(batch_size)
             if not chunk:
