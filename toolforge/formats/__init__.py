@@ -98,10 +98,11 @@ def split_reasoning(text: str) -> tuple[str | None, str]:
     return ("\n\n".join(b for b in blocks if b) or None) if blocks else None, rest
 
 
-def parse_output(family: str, text: str, *, strict: bool = False) -> Parsed:
+def parse_output(family: str, text: str, *, strict: bool = False, content: bool = True) -> Parsed:
     """Read model output: calls, the non-call content, the reasoning, and the repairs made.
 
-    With ``strict=True`` a reading that needed repair raises ParseError (code ``repaired``).
+    With ``strict=True`` a reading that needed repair raises ParseError (code ``repaired``);
+    ``content=False`` skips collecting the non-call text (callers that need the calls only).
     Depth and size limits hold for every family; RecursionError/MemoryError from a
     pathological input become ParseError (``too_deep``/``too_large``) here, at the boundary.
     """
@@ -112,7 +113,7 @@ def parse_output(family: str, text: str, *, strict: bool = False) -> Parsed:
         with tracking() as repairs:
             calls = mod.parse(rest)
         found = list(repairs)
-        content = mod.content(rest) if hasattr(mod, "content") else ""
+        text_around = mod.content(rest) if content and hasattr(mod, "content") else ""
     except RecursionError:
         raise ParseError("model output nested too deeply to read [too_deep]", code="too_deep") from None
     except MemoryError:
@@ -120,7 +121,7 @@ def parse_output(family: str, text: str, *, strict: bool = False) -> Parsed:
     if strict and found:
         raise ParseError(f"not strictly well-formed (readable only after repair: {', '.join(found)}) [repaired]",
                          code="repaired")
-    return Parsed(calls=calls, content=content, reasoning=reasoning, repairs=found)
+    return Parsed(calls=calls, content=text_around, reasoning=reasoning, repairs=found)
 
 
 def get_parser(family: str, *, strict: bool = False) -> Parser:
@@ -132,7 +133,7 @@ def get_parser(family: str, *, strict: bool = False) -> Parser:
     _module(family)  # an unknown family fails here, not at the first call
 
     def parse(text: str) -> list[dict[str, Any]]:
-        return parse_output(family, text, strict=strict).calls
+        return parse_output(family, text, strict=strict, content=False).calls
 
     parse.__name__ = f"parse_{family}"
     return parse
