@@ -95,8 +95,8 @@ def stderr_is_terminal() -> bool:
 class Column:
     name: str
     justify: str = "left"   # left or right (terminal only)
-    no_wrap: bool = False   # terminal only: keep the cell on one line
-    fold: bool = False      # terminal only: fold long cells instead of cropping
+    no_wrap: bool = False   # terminal only: keep the cell on one line (where it fits)
+    fold: bool = True       # terminal only: a cell too long folds onto the next line; data is never cut
 
 
 def _column(c: str | Column) -> Column:

@@ -233,7 +233,7 @@ def status_cmd(
         agree = final.get(who)
         rows.append([who, *(row.get(c, 0) for c in cols),
                      f"{agree['agreement']:.2f} of {agree['records']}" if agree else "-"])
-    print_table([Column("annotator", no_wrap=True), *(Column(c, justify="right") for c in cols),
+    print_table([Column("annotator"), *(Column(c, justify="right") for c in cols),
                  Column("agrees with final", justify="right")], rows, title="annotators")
     a = st["agreement"]
     alpha = "undefined" if a["alpha"] is None else f"{a['alpha']:.3f}"
