@@ -58,7 +58,7 @@ def test_parse_of_render_gives_back_the_calls(family, case):
     text = get_renderer(family)(rec)
     assert isinstance(text, str) and "Please help." in text
     expected = [{"name": c.name, "arguments": c.arguments} for c in rec.calls]
-    assert get_parser(family)(text) == expected
+    assert get_parser(family, strict=True)(text) == expected  # read strictly: no repair needed
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -72,7 +72,7 @@ def test_each_assistant_turn_parses_alone(family):
     assert full.startswith(prompt) or family in ("mistral", "phi4_mini")
     if full.startswith(prompt):
         completion = full[len(prompt):]
-        calls = get_parser(family)(completion)
+        calls = get_parser(family, strict=True)(completion)
         assert calls == [{"name": c.name, "arguments": c.arguments} for c in rec.calls]
 
 
