@@ -152,7 +152,7 @@ def parse_judgement(text: str, check_ids: list[str] | None = None) -> Judgement:
     Checks the rubric does not name are dropped; a failed check makes the verdict ``fail``
     whatever the overall field says (the judge contradicting itself is read strictly).
     """
-    from toolforge.formats._common import loads_tolerant
+    from toolforge.formats._common import ParseError, loads_tolerant
 
     s = text.strip()
     start = s.find("{")
@@ -160,7 +160,7 @@ def parse_judgement(text: str, check_ids: list[str] | None = None) -> Judgement:
     if start >= 0:
         try:
             value = loads_tolerant(s[start: s.rfind("}") + 1] if "}" in s[start:] else s[start:])
-        except ValueError:
+        except (ValueError, ParseError):  # ParseError: NaN, too deep or too large (never repaired)
             value = None
     if not isinstance(value, dict):
         return Judgement("error", f"unreadable judge reply: {s[:120]!r}")
