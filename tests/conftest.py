@@ -35,6 +35,9 @@ def run_cli(tmp_path):
              timeout: float = 300, check: bool = False) -> subprocess.CompletedProcess:
         full_env = {**os.environ, **(env or {})}
         full_env.setdefault("PYTHONPATH", str(ROOT))
+        # progress lines (every 5 s when stderr is not a terminal) would make stderr depend on the
+        # machine's speed; tests that check them set their own interval
+        full_env.setdefault("TOOLFORGE_PROGRESS_INTERVAL", "3600")
         proc = subprocess.run(
             [*toolforge_cmd(), *map(str, args)], input=input, capture_output=True, env=full_env,
             cwd=cwd or tmp_path, timeout=timeout, text=not isinstance(input, bytes),

@@ -110,7 +110,9 @@ def push_cmd(
     if label_config is not None:
         load_config("text", label_config)  # a bad file fails before anything else
     sel = make_selection(status=status, scenarios=scenario, limit=limit)
-    with open_store(db, create=False) as store:
+    from toolforge.cli.display import activity
+
+    with open_store(db, create=False) as store, activity("review push"):
         ls = connect(url)
         res = push(store, ls, selection=sel, unreviewed_only=not include_reviewed, project_title=project,
                    project_id=project_id, kind=config, label_config=label_config, files_root=files_root,
@@ -187,10 +189,11 @@ def pull_cmd(
     as_json: JsonOption = False,
 ) -> None:
     """Read annotations back: verdicts, ratings, notes, and edits stored as new revisions."""
+    from toolforge.cli.display import activity
     from toolforge.review import connect, pull
     from toolforge.store import open_store
 
-    with open_store(db, create=False) as store:
+    with open_store(db, create=False) as store, activity("review pull"):
         ls = connect(url)
         res = pull(store, ls, project_title=project, project_id=project_id, leads=lead)
     if as_json:

@@ -113,6 +113,10 @@ def test_choice_lists_match_the_registries():
             "Replies": REPLIES, "ReviewConfig": ("auto", *CONFIG_KINDS), "Dialect": get_args(Dialect),
             "Stage": STAGES}
     assert set(want) == set(ch.ALL)
+    from toolforge.cli.common import DEFAULT_DB
+    from toolforge.store import DEFAULT_DB as STORE_DEFAULT_DB
+
+    assert DEFAULT_DB == STORE_DEFAULT_DB
     for name, values in want.items():
         assert set(ch.ALL[name]) == set(values), name
 
