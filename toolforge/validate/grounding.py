@@ -270,7 +270,9 @@ def _num_grounded(x: float, tol: float, ev: Bag, *, derive: bool = True, unit: s
                 return True
     ys = [1.0, *ys]  # "a year older" than 42 is 43
     for i, a in enumerate(ys):
-        for b in ys[i:]:
+        if abs(2 * a - x) <= tol:
+            return True
+        for b in ys[i + 1:]:  # two different figures (21 grown by 21% is no derivation)
             if (abs(a + b - x) <= tol or abs(b - a - x) <= tol
                     or (b and abs(a / b * 100 - x) <= tol) or (a and abs(b / a * 100 - x) <= tol)
                     or abs(a * b / 100 - x) <= tol or abs(a * (1 + b / 100) - x) <= tol

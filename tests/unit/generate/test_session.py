@@ -1,0 +1,147 @@
+"""Multi-turn sessions: a scripted teacher (the registered fake: backend) plays the user and the assistant,
+a user's mock module answers the calls through the real Environment, and every round is validated."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from toolforge.backends.fake import FakeTeacher
+from toolforge.environment import Environment
+from toolforge.errors import UsageError
+from toolforge.generate.session import SessionSpec, run_session
+from toolforge.record import Tool
+from toolforge.validate import validate_record
+from toolforge.validate.grounding import GROUNDING_CODES
+
+TOOLS = [Tool.model_validate(t) for t in [
+    {"type": "function", "function": {"name": "get_weather", "description": "Current weather for a city.",
+     "parameters": {"type": "object", "properties": {
+         "city": {"type": "string"}, "units": {"type": "string", "enum": ["metric", "imperial"], "default": "metric"}},
+         "required": ["city"], "additionalProperties": False}}},
+    {"type": "function", "function": {"name": "search_restaurants", "description": "Find restaurants in a city.",
+     "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "cuisine": {"type": "string"}},
+                    "required": ["city"], "additionalProperties": False}}},
+    {"type": "function", "function": {"name": "convert_currency", "description": "Convert money between currencies.",
+     "parameters": {"type": "object", "properties": {"amount": {"type": "number"}, "from_currency": {"type": "string"},
+                                                     "to_currency": {"type": "string"}},
+                    "required": ["amount", "from_currency", "to_currency"], "additionalProperties": False}}},
+]]
+TEMPS = {"Lisbon": 21, "Porto": 17}
+
+
+def get_weather(city, units="metric"):
+    c = TEMPS[city]
+    return {"temp": round(c * 9 / 5 + 32) if units == "imperial" else c, "unit": "F" if units == "imperial" else "C"}
+
+
+def search_restaurants(city, cuisine=None):
+    return {"restaurants": [{"id": "r-88", "name": "Trattoria Bellavista", "price_eur": 30}]}
+
+
+def convert_currency(amount, from_currency, to_currency):
+    return {"converted": round(amount * 1.08, 2), "rate": 1.08}
+
+
+MOCK = {"get_weather": get_weather, "search_restaurants": search_restaurants, "convert_currency": convert_currency}
+
+
+def user(msg):
+    return {"message": msg, "goal_met": False, "abandon": False}
+
+
+def calls(*cs):
+    return {"calls": [{"name": n, "arguments": a} for n, a in cs]}
+
+
+def answer(text):
+    return {"answer": text}
+
+
+ROUNDS = [
+    (user("What's the weather in Lisbon today?"), calls(("get_weather", {"city": "Lisbon"})),
+     answer("It is 21 °C in Lisbon.")),
+    (user("And in Porto?"), calls(("get_weather", {"city": "Porto"})), answer("Porto is cooler: 17 °C.")),
+    (user("Find me an Italian restaurant in Porto."), calls(("search_restaurants", {"city": "Porto", "cuisine": "Italian"})),
+     answer("Try Trattoria Bellavista (id r-88), about 30 euros per person.")),
+    (user("How much is 30 euros in US dollars?"),
+     calls(("convert_currency", {"amount": 30, "from_currency": "EUR", "to_currency": "USD"})),
+     answer("30 EUR is 32.4 USD at a rate of 1.08.")),
+    (user("Which is warmer in Fahrenheit, Lisbon or Porto?"),
+     calls(("get_weather", {"city": "Lisbon", "units": "imperial"}), ("get_weather", {"city": "Porto", "units": "imperial"})),
+     answer("Lisbon is warmer: 70 °F against 63 °F in Porto.")),
+]
+
+
+def _teacher(rounds, end=True):
+    t = FakeTeacher(name="fake:session")
+    for u, c, a in rounds:
+        t.enqueue(u, c, a)
+    if end:
+        t.enqueue({"message": "", "goal_met": True, "abandon": False})
+    return t
+
+
+def _run(teacher, **spec):
+    env = Environment(TOOLS, mock=MOCK, run_safe=False)
+    try:
+        return asyncio.run(run_session(teacher, TOOLS, env, SessionSpec(
+            persona="a travel blogger on a tight schedule", goal="plan a day in Porto", **spec)))
+    finally:
+        env.close()
+
+
+def test_a_five_round_session_passes_every_validator():
+    teacher = _teacher(ROUNDS)
+    out = _run(teacher, min_rounds=5, max_rounds=8)
+    assert out.ended == "goal_met" and out.rounds == 5
+    rec = out.record
+    assert rec is not None
+    d = rec.to_dict()
+    users = [m for m in d["messages"] if m["role"] == "user"]
+    assert len(users) == 5
+    assert validate_record(d) == []                       # structure, arguments and grounding, whole session
+    assert d["meta"]["mode"] == "session" and d["meta"]["rounds"] == 5
+    assert d["meta"]["result_sources"] == {"mock": 6}       # every result came from the environment, not the teacher
+    tool_msgs = [json.loads(m["content"]) for m in d["messages"] if m["role"] == "tool"]
+    assert tool_msgs[0] == {"temp": 21, "unit": "C"} and tool_msgs[-1] == {"temp": 63, "unit": "F"}
+    # the simulator saw the conversation so far, and the assistant the tool results
+    prompts = [r.messages[-1]["content"] for r in teacher.requests]
+    assert len(prompts) == 16  # 5 rounds x (user, calls, answer) + the user ending the session
+    assert "[tool get_weather]" in prompts[2] and '"temp": 21' in prompts[2]
+    assert "[user] What's the weather in Lisbon today?" in prompts[3] and "plan a day in Porto" in prompts[3]
+
+
+def test_a_round_with_an_invented_figure_is_reasked():
+    bad = (ROUNDS[0][0], ROUNDS[0][1], answer("It is 25 °C in Lisbon."))
+    t = FakeTeacher(name="fake:session")
+    t.enqueue(*bad, ROUNDS[0][1], ROUNDS[0][2])  # rejected, then the same round again, right
+    for u, c, a in ROUNDS[1:3]:
+        t.enqueue(u, c, a)
+    t.enqueue({"message": "", "goal_met": True, "abandon": False})
+    out = _run(t, min_rounds=3, max_rounds=5)
+    assert out.record is not None and out.rounds == 3
+    rejected = [a for a in out.attempts if a["outcome"] == "rejected"]
+    assert rejected == [{"role": "assistant", "round": 0, "attempt": 1, "outcome": "rejected",
+                         "reason": "answer_ungrounded"}]
+    reask = t.requests[3].messages[-1]["content"]
+    assert "25" in reask  # the re-ask quotes the issue
+    assert not {i.code for i in validate_record(out.record.to_dict())} & set(GROUNDING_CODES)
+
+
+def test_a_session_that_ends_too_early_gives_no_record():
+    t = FakeTeacher(name="fake:session")
+    for u, c, a in ROUNDS[:2]:
+        t.enqueue(u, c, a)
+    t.enqueue(*[{"message": "", "goal_met": True, "abandon": False}] * 3)  # wants to stop at round 3 of min 4
+    out = _run(t, min_rounds=4, max_rounds=6)
+    assert out.record is None and out.rounds == 2 and out.ended == "user_failed"
+
+
+def test_rounds_are_bounded():
+    with pytest.raises(UsageError):
+        SessionSpec(persona="p", goal="g", min_rounds=2)
+    with pytest.raises(UsageError):
+        SessionSpec(persona="p", goal="g", min_rounds=5, max_rounds=21)
