@@ -35,6 +35,7 @@ from typing import Any
 from toolforge.chat_template.check import ERROR_CODES, TemplateIssue, check_render
 from toolforge.errors import InputError, UsageError
 from toolforge.export.convert import THINK_MODES, chat_messages
+from toolforge.io import safejson
 from toolforge.record import Record
 
 SPECIAL_TOKENS = ("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
@@ -307,14 +308,14 @@ def read_records(text: str) -> list[Record]:
     if not text:
         raise InputError("no record on stdin", hint="pipe a record (JSON) or JSON Lines of records")
     try:
-        values = [json.loads(text)]
+        values = [safejson.loads(text)]
     except json.JSONDecodeError:
         values = []
         for n, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
             try:
-                values.append(json.loads(line))
+                values.append(safejson.loads(line))
             except json.JSONDecodeError as exc:
                 raise InputError(f"stdin line {n}: not JSON ({exc.msg} at column {exc.colno})") from None
     records = []

@@ -29,6 +29,7 @@ import numpy as np
 from toolforge.dedup.minhash import load_docs, near_pairs, norm_sql
 from toolforge.dedup.run import FIRST_USER_SQL, SCOPE, USER_TEXT_SQL, DedupResult, build_scope
 from toolforge.errors import InputError
+from toolforge.io import safejson
 
 if TYPE_CHECKING:
     from toolforge.dedup.config import DedupConfig
@@ -85,7 +86,7 @@ def _read_items(path: Path) -> list[dict[str, Any]]:
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:
-            data = json.loads(text)
+            data = safejson.loads(text)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}: not valid JSON: {exc.msg} (line {exc.lineno})") from None
         return [d for d in data if isinstance(d, dict)]
@@ -94,7 +95,7 @@ def _read_items(path: Path) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = safejson.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{number}: not valid JSON: {exc.msg}") from None
         if isinstance(value, dict):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from toolforge.errors import InputError, UsageError
 from toolforge.evaluate.score import MatchMode
+from toolforge.io import safejson
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +248,7 @@ def load_result(path: str | Path, db: Path | None = None) -> dict[str, Any]:
     if not p.exists():
         raise InputError(f"file not found: {p}")
     try:
-        data = json.loads(p.read_text())
+        data = safejson.loads(p.read_text())
     except json.JSONDecodeError as exc:
         raise InputError(f"{p}: not JSON ({exc.msg} at line {exc.lineno})") from None
     if not isinstance(data, dict) or data.get("kind") not in ("records", "bfcl") or "overall" not in data:

@@ -25,6 +25,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from toolforge.io import safejson
 from toolforge.record import Record
 
 REMOVE_WORDS = ("", "remove", "(remove)", "-")
@@ -174,7 +175,7 @@ def _parse_args(text: str, label: str, problems: list[str]) -> dict[str, Any] | 
         problems.append(f"{label} arguments: the box is empty (write {{}} for no arguments)")
         return None
     try:
-        new = json.loads(text)
+        new = safejson.loads(text)
     except json.JSONDecodeError as exc:
         problems.append(f"{label} arguments: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
         return None
@@ -186,7 +187,7 @@ def _parse_args(text: str, label: str, problems: list[str]) -> dict[str, Any] | 
 
 def _is_json(text: str) -> bool:
     try:
-        json.loads(text)
+        safejson.loads(text)
     except (json.JSONDecodeError, ValueError):
         return False
     return True
