@@ -68,7 +68,8 @@ def template_source(tokenizer: Any, chat_template: str | None) -> tuple[str, str
 def has_generation_markers(source: str) -> bool:
     import re
 
-    return re.search(r"\{%-?\s*generation\s*-?%\}", source) is not None
+    code = re.sub(r"\{#.*?#\}", "", source, flags=re.S)  # a comment that names the tag is not the tag
+    return re.search(r"\{%-?\s*generation\s*-?%\}", code) is not None
 
 
 def expressible(records: Sequence[Record], source: str, tokenizer: Any, *, think: str) -> tuple[list[Record], dict[str, int]]:

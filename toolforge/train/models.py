@@ -59,6 +59,10 @@ def _gguf_folder(gguf: Path) -> Path:
     log.info("converting %s to a transformers folder (once): %s", gguf.name, folder)
     tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    # the weights are plain float32 now; drop the GGUF "quantizer" so transformers saves them as they are
+    model.hf_quantizer = None
+    if getattr(model.config, "quantization_config", None) is not None:
+        del model.config.quantization_config
     tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
     tmp.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(tmp))
