@@ -74,12 +74,15 @@ def test_audio_push_update_and_screenshot(labelstudio, run_cli, tmp_path, sample
     weather = tasks[sample_records[0].id]
     out = ARTIFACTS / "review-task-audio.png"
     page = screenshot(f"{labelstudio.url}/projects/{first['project_id']}/data?task={weather['id']}", cookies, out,
-                      wait_for="Final answer (edit to fix)")
+                      wait_for="Final answer (edit to fix)", probe=(
+                          "JSON.stringify(Array.from(document.querySelectorAll('[class^=time--]'))"
+                          ".filter(e => e.offsetParent !== null).map(e => e.innerText))"))
     assert out.stat().st_size > 20_000
     assert 'get_weather(city="Oslo, Norway")' in page["text"]          # the tool call
     assert "What's the weather like in Oslo right now?" in page["text"]  # the conversation
     assert "Final answer (edit to fix)" in page["text"] and "accept" in page["text"]
     assert page["audio"] + page["canvas"] > 0                           # the audio player (waveform)
+    assert len(json.loads(page["probe"])) == 1   # a time only on the spoken line, none on text-only lines
 
 
 def test_new_audio_after_annotation_supersedes_the_task(labelstudio, tmp_path, sample_records):
@@ -115,6 +118,7 @@ def test_new_audio_after_annotation_supersedes_the_task(labelstudio, tmp_path, s
     assert len(tasks) == 3
     marked = ls.sdk.tasks.get(id=str(old[weather.id]))
     assert marked.data["review_state"] == "superseded" and marked.data["title"].startswith("[superseded")
+    assert marked.is_labeled is True   # closed: the labeling queue skips it
     new_id = next(t["id"] for t in tasks if t["meta"]["record_id"] == weather.id and t["id"] != old[weather.id])
     assert str(new_id) in marked.data["review_feedback"]
     with open_store(db) as st:
