@@ -168,8 +168,8 @@ class Session:
                 prompt.append({"role": "user", "content": render_reask(reask, root=self.root)})
             text = await self._ask(prompt, self._schema, self.spec.seed * 1000 + rnd * 10 + step)
             value = _loads(text) or {}
-            calls = value.get("calls") if isinstance(value.get("calls"), list) else []
-            calls = [c for c in calls if isinstance(c, dict) and isinstance(c.get("name"), str)
+            raw: list[Any] = value["calls"] if isinstance(value.get("calls"), list) else []
+            calls = [c for c in raw if isinstance(c, dict) and isinstance(c.get("name"), str)
                      and isinstance(c.get("arguments", {}), dict)]
             if calls and step < self.max_steps:
                 msg: dict[str, Any] = {"role": "assistant", "content": "", "tool_calls": []}

@@ -102,7 +102,7 @@ def diversity_section(store: Store, per_table: str, *, embeddings: bool | None =
         "personas": spread([r[4] for r in rows]),
         "topics": spread([r[5] for r in rows]),
         "by_scenario": {s: {"records": len(g), "requests_distinct_2": distinct_n([words(t) for t in g], 2)["ratio"],
-                            "top_opening": (openings([words(t) for t in g], top=1) or [None])[0]}
+                            "top_opening": next(iter(openings([words(t) for t in g], top=1)), None)}
                         for s, g in _group([(r[1], r[2]) for r in rows]).items()},
         "embedding_spread": embedding_spread(store, [(r[0], r[1], r[2]) for r in rows], compute=embeddings),
     }

@@ -34,297 +34,45 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from toolforge.validate.evidence import (
+    CAP,
+    CLAUSE,
+    CURRENCY_BEFORE,
+    DATE,
+    DATEISH,
+    EMAIL,
+    ENGLISH,
+    GENERIC_NAMES,
+    HEDGE,
+    ID,
+    NON_ALNUM,
+    NUM,
+    NUM_UNIT,
+    SENT_START,
+    STOP,
+    TIME,
+    UNIT_AFTER,
+    VAGUE,
+    WORD,
+    Bag,
+    ToolInfo,
+    bag,
+    decimals,
+    fit,
+    id_grounded,
+    merge,
+    num,
+    num_close,
+    num_grounded,
+    stem,
+    word_grounded,
+)
 from toolforge.validate.issues import Issue
 
 #: the codes of these checks (descriptions in :data:`toolforge.validate.issues.CODES`)
 GROUNDING_CODES: tuple[str, ...] = ("answer_ungrounded", "arg_ungrounded", "unchained_call", "tool_mismatch",
                                     "result_ignored", "duplicate_parallel_call", "option_ignored", "live_data_no_call",
                                     "claimed_lookup", "retry_unchanged")
-
-# ----------------------------------------------------------------------------------------------
-# tokens
-_WORD = re.compile(r"[^\W\d_]{3,}")
-_NUM = re.compile(r"(?<![A-Za-z0-9_.])(?<![A-Za-z0-9]-)(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?(?!\.?\d)")
-_MAGNITUDE = re.compile(r"(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion|k\b|bn\b)")
-_SCALE = {"th": 1e3, "k": 1e3, "mi": 1e6, "bi": 1e9, "bn": 1e9, "tr": 1e12}
-_DATE = re.compile(r"(?<!\d)(\d{4})([-./])(\d{1,2})(?:\2(\d{1,2}))?(?!\d)")
-_TIME = re.compile(r"(?<!\d)(\d{1,2}):(\d{2})(?::\d{2})?(?!\d)|\b(\d{1,2})\s?([ap])\.?m\.?(?![a-z])", re.I)
-_ID = re.compile(r"(?<![\w@.-])(?=[A-Za-z_-]*\d)(?=[\d_-]*[A-Za-z])[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*(?![\w@-])")
-_NUM_UNIT = re.compile(r"\d+(?:\.\d+)?(?:st|nd|rd|th|[a-z]{1,3}|-[a-z]+)\Z", re.I)
-_VAGUE = re.compile(r"\b(?:a (?:bit|little|few|touch|tad)|slightly|somewhat|some|a lot|lots|more|less|several|much|"
-                    r"further|farther|way|bigger|smaller|higher|lower|closer)\b", re.I)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_CAP = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]+)*\b")
-_DATEISH = re.compile(r"\A(?:\d{4}-\d{2}(?:-\d{2})?(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?|\d{1,2}:\d{2}(?::\d{2})?"
-                      r"|\d{1,2}/\d{1,2}(?:/\d{2,4})?|today|tomorrow|yesterday|now)\Z", re.I)
-_HEDGE = re.compile(r"\b(?:about|around|roughly|approximately|approx|nearly|almost|over|under|some|~)\s*\Z", re.I)
-_UNIT_AFTER = re.compile(r"\s?(?:%|°|percent|degrees?\b|[$€£¥])")
-_CURRENCY_BEFORE = re.compile(r"[$€£¥]\s?\Z")
-_ENGLISH = re.compile(r"\b(?:the|is|are|and|of|to|in|it|you|your|for|with|at|on|was|has|be|this|that|or)\b", re.I)
-_CLAUSE = re.compile(r"[;.!?\n]|,\s|\bwhile\b|\bwhereas\b|\band\b|\bbut\b")
-_SENT_START = re.compile(r"(?:\A|[.!?:;\n*•(\"“-])\s*\Z")
-
-_STOP = frozenset("""
-the and for with that this from into your you are was were been have has had will would could should can may might
-not but all any each some more most other such than then there these those they them their what which who whom whose
-when where why how its it's our out over under about above after before again also just only very here now one two
-get set make run use used using call find show give take tell want need please let like know see look
-returns return given specified specific value values based provide provides provided information info data details
-detail result results request requests tool tools function api current currently new list lists name names number
-type types option options optional default user users value field fields item items record records text string
-per via able into onto upon within times without between both either neither yes okay sure thanks thank hello hi dear
-com www http https org net html json
-""".split())
-
-_GENERIC_NAMES = frozenset("""
-i i'm i've i'll i'd you we they he she it the a an this that these those there here what which who how when where why
-yes no ok okay sure done great good thanks thank please sorry unfortunately however also both all each note
-first second third next last finally then today tomorrow yesterday now currently
-monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
-september october november december celsius fahrenheit kelvin utc gmt am pm let here's there's it's that's
-hello hi dear best regards cheers mr mrs ms dr prof
-""".split())
-
-_WORD_NUMS: dict[str, float] = {w: float(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
-_WORD_NUMS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-                   "hundred": 100, "thousand": 1000, "million": 1e6, "billion": 1e9, "dozen": 12, "couple": 2,
-                   "pair": 2, "twice": 2, "double": 2, "half": 0.5, "quarter": 0.25, "week": 7, "weekend": 2,
-                   "fortnight": 14, "month": 30, "year": 365, "hour": 60, "minute": 60, "day": 24, "triple": 3,
-                   "single": 1, "both": 2, "once": 1, "thrice": 3, "decade": 10, "century": 100})
-_WORD_NUM_KEYS = frozenset(_WORD_NUMS)
-_FACTORS = (60.0, 100.0, 1000.0, 24.0, 7.0, 12.0, 3600.0, 1024.0, 1e6)
-
-_SUFFIXES = ("ations", "ation", "ings", "ing", "ions", "ion", "ers", "er", "ed", "ly")
-
-
-def stem(word: str) -> str:
-    """A crude stem: lower case, plural and one common suffix off, final e/y folded, first six letters
-    (movies ~ movie, cities ~ city, translate ~ translation, booking ~ book)."""
-    w = word.lower()
-    if len(w) >= 4:
-        if w.endswith("ies") and len(w) > 4:
-            w = w[:-3] + "i"
-        elif w.endswith(("sses", "shes", "ches", "xes", "zes")):
-            w = w[:-2]
-        elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
-            w = w[:-1]
-    if len(w) > 5:
-        for suf in _SUFFIXES:
-            if w.endswith(suf) and len(w) - len(suf) >= 3:
-                w = w[: -len(suf)]
-                break
-    if len(w) > 3 and w[-1] in "ey":
-        w = w[:-1] if w[-1] == "e" else w[:-1] + "i"  # movie ~ movies, city ~ cities
-    return w[:6]
-
-
-def _num(text: str) -> float:
-    return float(text.replace(",", ""))
-
-
-@dataclass(slots=True)
-class Bag:
-    """What one text offers as evidence: lower-cased text, word stems, numbers (absolute), times (minutes mod 12 h)."""
-
-    low: str
-    stems: set[str]
-    nums: set[float]
-    times: set[int]
-    raw: str = ""
-
-
-def bag(text: str) -> Bag:
-    low = text.lower()
-    times: set[int] = set()
-    if ":" in text or "m" in low:
-        for m in _TIME.finditer(text):
-            if m.group(1) is not None:
-                times.add((int(m.group(1)) * 60 + int(m.group(2))) % 720)
-            else:
-                times.add((int(m.group(3)) * 60) % 720)
-    found = _NUM.findall(text)
-    nums = {abs(_num(x)) for x in found}
-    for x in found:
-        if "," in x:  # 200,300,400 may be a list, not a number
-            nums.update(float(p) for p in x.split(","))
-    if "illion" in low or "thousand" in low or "k " in low:
-        for m in _MAGNITUDE.finditer(low):
-            nums.add(float(m.group(1)) * _SCALE[m.group(2)[:2]])
-    if "-" in text or "." in text or "/" in text:
-        for m in _DATE.finditer(text):
-            nums.update(float(g) for g in (m.group(1), m.group(3), m.group(4)) if g)
-    words = set(_WORD.findall(low))
-    for w in words & _WORD_NUM_KEYS:
-        nums.add(_WORD_NUMS[w])
-    cache = _STEMS
-    stems = set()
-    for w in words - _STOP:
-        st = cache.get(w)
-        if st is None:
-            st = stem(w)
-            if len(cache) < 200_000:
-                cache[w] = st
-        stems.add(st)
-    return Bag(low, stems, nums, times, text)
-
-
-_STEMS: dict[str, str] = {}
-
-
-def _merge(bags: list[Bag]) -> Bag:
-    if len(bags) == 1:
-        return bags[0]
-    out = Bag(" \n ".join(b.low for b in bags), set(), set(), set(), " \n ".join(b.raw for b in bags))
-    for b in bags:
-        out.stems |= b.stems
-        out.nums |= b.nums
-        out.times |= b.times
-    return out
-
-
-def _edit1(a: str, b: str) -> bool:
-    """Within one edit (or two for long words): a misspelling, not a different word."""
-    la, lb = len(a), len(b)
-    if abs(la - lb) > 2:
-        return False
-    limit = 2 if min(la, lb) >= 8 else 1
-    prev = list(range(lb + 1))
-    for i in range(1, la + 1):
-        cur = [i] + [0] * lb
-        best = cur[0]
-        for j in range(1, lb + 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
-            best = min(best, cur[j])
-        if best > limit:
-            return False
-        prev = cur
-    return prev[lb] <= limit
-
-
-def _word_grounded(word: str, ev: Bag) -> bool:
-    w = word.lower()
-    if stem(w) in ev.stems or w in ev.low:
-        return True
-    if len(w) >= 5:
-        return any(_edit1(w, x) for x in _WORD.findall(ev.low) if abs(len(x) - len(w)) <= 2 and x[0] == w[0])
-    return False
-
-
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
-
-
-def _id_grounded(tok: str, ev: Bag) -> bool:
-    """An id is grounded when it appears, separators aside (b1204 ~ B-1204), in the evidence."""
-    low = tok.lower()
-    if low in ev.low:
-        return True
-    key = _NON_ALNUM.sub("", low)
-    return len(key) >= 4 and key in _NON_ALNUM.sub("", ev.low)
-
-
-def _decimals(text: str) -> int:
-    return len(text.split(".", 1)[1]) if "." in text else 0
-
-
-def _num_close(x: float, ys: set[float] | list[float], tol: float) -> bool:
-    return any(abs(x - y) <= tol for y in ys)
-
-
-_CONVERSIONS: tuple[tuple[re.Pattern[str], tuple[Any, ...]], ...] = (
-    (re.compile(r"°?\s?f\b|fahrenheit", re.I), (lambda y: y * 9 / 5 + 32,)),
-    (re.compile(r"°\s?c\b|celsius", re.I), (lambda y: (y - 32) * 5 / 9,)),
-    (re.compile(r"k\b|kelvin", re.I), (lambda y: y + 273.15,)),
-    (re.compile(r"mi\b|miles?|mph", re.I), (lambda y: y / 1.609344,)),
-    (re.compile(r"km\b|kilomet", re.I), (lambda y: y * 1.609344,)),
-    (re.compile(r"lbs?\b|pounds?", re.I), (lambda y: y * 2.20462,)),
-    (re.compile(r"kg\b|kilo", re.I), (lambda y: y / 2.20462,)),
-    (re.compile(r"ft\b|feet|foot", re.I), (lambda y: y / 0.3048,)),
-    (re.compile(r"m\b|met(?:er|re)s?", re.I), (lambda y: y * 0.3048,)),
-)
-
-
-def _num_grounded(x: float, tol: float, ev: Bag, *, derive: bool = True, unit: str = "") -> bool:
-    """Whether ``x`` (a claim, rounded to ``tol``) is an evidence number, or a simple derivation of one or two.
-
-    Derivations: a unit conversion the claim's own unit names (4 °C -> 39 °F), a common factor (hours ->
-    minutes, percent), a sum, difference or percentage of two figures. Exact within rounding, so that a wrong
-    figure rarely passes by chance.
-    """
-    if x in ev.nums or _num_close(x, ev.nums, tol):
-        return True
-    if not derive or not ev.nums:
-        return False
-    ys = sorted(ev.nums)[:40]
-    if unit:
-        for rx, fns in _CONVERSIONS:
-            if rx.match(unit):
-                if any(abs(abs(f(y)) - x) <= max(tol, 0.5) for f in fns for y in ys):
-                    return True
-                break
-    tight = max(min(tol, 0.05), abs(x) * 0.001)
-    for y in ys:
-        for f in _FACTORS:
-            if abs(y * f - x) <= tight or abs(y / f - x) <= tight:
-                return True
-    ys = [1.0, *ys]  # "a year older" than 42 is 43
-    for i, a in enumerate(ys):
-        if abs(2 * a - x) <= tol:
-            return True
-        for b in ys[i + 1:]:  # two different figures (21 grown by 21% is no derivation)
-            if (abs(a + b - x) <= tol or abs(b - a - x) <= tol
-                    or (b and abs(a / b * 100 - x) <= tol) or (a and abs(b / a * 100 - x) <= tol)
-                    or abs(a * b / 100 - x) <= tol or abs(a * (1 + b / 100) - x) <= tol
-                    or abs(b * (1 + a / 100) - x) <= tol):
-                return True
-    return False
-
-
-# ----------------------------------------------------------------------------------------------
-# tools
-@dataclass(slots=True)
-class ToolInfo:
-    """What the grounding checks need of one offered tool (built once per distinct tool)."""
-
-    name: str
-    stems: frozenset[str]                # name and description words
-    name_stems: frozenset[str]           # name words (a request naming them fits the tool best)
-    params: dict[str, dict[str, Any]]    # top-level parameter schemas
-    required: frozenset[str]
-    schema_bag: Bag                      # defaults, enums, descriptions, examples: values an argument may take
-
-
-def tool_info(tool: Any) -> ToolInfo | None:
-    fn = tool.get("function") if isinstance(tool, dict) and "function" in tool else tool
-    if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
-        return None
-    name = fn["name"]
-    desc = fn.get("description") if isinstance(fn.get("description"), str) else ""
-    params = fn.get("parameters") if isinstance(fn.get("parameters"), dict) else {}
-    props = params.get("properties") if isinstance(params.get("properties"), dict) else {}
-    name_words = re.sub(r"([a-z])([A-Z])", r"\1 \2", name).replace("_", " ").replace("-", " ").replace(".", " ")
-    param_words = []
-    for key, ps in props.items():
-        param_words.append(str(key).replace("_", " "))
-        if isinstance(ps, dict):
-            if isinstance(ps.get("description"), str):
-                param_words.append(ps["description"])
-            if isinstance(ps.get("enum"), list):
-                param_words.extend(str(v).replace("_", " ") for v in ps["enum"])
-    b = bag(" ".join([name_words, desc, *param_words]))
-    req = params.get("required") if isinstance(params.get("required"), list) else []
-    try:
-        schema_text = json.dumps(params, ensure_ascii=False)
-    except (TypeError, ValueError):
-        schema_text = ""
-    return ToolInfo(name, frozenset(b.stems), frozenset(bag(name_words).stems), {k: v for k, v in props.items() if isinstance(v, dict)},
-                    frozenset(x for x in req if isinstance(x, str)), bag(schema_text))
-
-
-def _fit(request: Bag, info: ToolInfo) -> int:
-    """Words the request shares with the tool's name and description (name words count twice)."""
-    return len(request.stems & info.stems) + len(request.stems & info.name_stems)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -406,7 +154,7 @@ def check_grounding(scenario: Any, messages: list[Any], shape: Any, tools: dict[
     issues: list[Issue] = []
     calls = _calls(messages, shape)
     user_bags = [(i, bag(t)) for i, t in users]
-    request = _merge([b for _, b in user_bags])
+    request = merge([b for _, b in user_bags])
     final = shape.final_answer if isinstance(shape.final_answer, str) else None
 
     if not calls:
@@ -519,7 +267,7 @@ def _evidence_for(turn: int, user_bags: list[tuple[int, Bag]], result_bags: dict
     hit = cache.get(turn)
     if hit is None:
         parts = [b for i, b in user_bags if i < turn] + [b for i, b in result_bags.items() if i < turn]
-        hit = cache[turn] = _merge(parts) if parts else Bag("", set(), set(), set())
+        hit = cache[turn] = merge(parts) if parts else Bag("", set(), set(), set())
     return hit
 
 
@@ -543,7 +291,7 @@ def _args_grounded(calls: list[_Call], user_bags: list[tuple[int, Bag]], sys_bag
             pschema = info.params.get(key, {}) if info else {}
             why = _arg_value_ungrounded(key, value, pschema, info, ev)
             if why and sys_bag.get() is not None:
-                why = _arg_value_ungrounded(key, value, pschema, info, _merge([ev, sys_bag.get()]))  # type: ignore[list-item]
+                why = _arg_value_ungrounded(key, value, pschema, info, merge([ev, sys_bag.get()]))  # type: ignore[list-item]
             if why:
                 where = f"messages[{c.turn}].tool_calls.{c.name}.arguments.{key}"
                 issues.append(Issue("arg_ungrounded", where, f"{c.name}.{key} = {why}: found in neither the request, "
@@ -593,43 +341,43 @@ def _arg_value_ungrounded(key: str, value: Any, pschema: dict[str, Any], info: T
         if info is not None and key not in info.required:
             return None  # an optional knob (volume 50, rating 4.5): the assistant's reasonable choice
         x = abs(float(value))
-        if x <= 1 or (x <= 10 and x == int(x) and _VAGUE.search(ev.low)):
+        if x <= 1 or (x <= 10 and x == int(x) and VAGUE.search(ev.low)):
             return None
-        if _num_grounded(x, 0.5 if x == int(x) else 0.005, ev) or (sbag and x in sbag.nums):
+        if num_grounded(x, 0.5 if x == int(x) else 0.005, ev) or (sbag and x in sbag.nums):
             return None
         return json.dumps(value)
     if not isinstance(value, str):
         return None
     s = value.strip()
     low = s.lower()
-    if (not s or low in _SENTINELS or _DATEISH.match(s) or key.lower() in _CODE_KEYS
+    if (not s or low in _SENTINELS or DATEISH.match(s) or key.lower() in _CODE_KEYS
             or pschema.get("format") in ("date", "date-time", "time", "duration")):
         return None
     if len(s) <= 4 and s.isalpha():
         return None  # a code the assistant knows (EUR, es, LIS): mapped from words, not copied
     if low in ev.low or (sbag is not None and low in sbag.low):
         return None
-    compact = _NON_ALNUM.sub("", low)
-    if len(compact) >= 5 and compact in _NON_ALNUM.sub("", ev.low):
+    compact = NON_ALNUM.sub("", low)
+    if len(compact) >= 5 and compact in NON_ALNUM.sub("", ev.low):
         return None  # McDonald's ~ mc donalds
-    for email in _EMAIL.findall(s):
+    for email in EMAIL.findall(s):
         if email.lower() not in ev.low:
             return json.dumps(email)
     free = len(s) > 60 or key.lower() in _FREE_TEXT
     if not free:
-        for tok in _ID.findall(_DATE.sub(" ", s)):
-            if not _id_grounded(tok, ev) and not _NUM_UNIT.match(tok) and not _DATEISH.match(tok):
+        for tok in ID.findall(DATE.sub(" ", s)):
+            if not id_grounded(tok, ev) and not NUM_UNIT.match(tok) and not DATEISH.match(tok):
                 return json.dumps(tok)
-    rest = _TIME.sub(" ", _DATE.sub(" ", s))
-    words = [w for w in _WORD.findall(rest.lower()) if w not in _STOP]
-    nums = [abs(_num(n)) for n in _NUM.findall(rest)]
+    rest = TIME.sub(" ", DATE.sub(" ", s))
+    words = [w for w in WORD.findall(rest.lower()) if w not in STOP]
+    nums = [abs(num(n)) for n in NUM.findall(rest)]
     if not words and not nums:
         return None
     for w in words:
-        if _word_grounded(w, ev) or (sbag is not None and stem(w) in sbag.stems):
+        if word_grounded(w, ev) or (sbag is not None and stem(w) in sbag.stems):
             return None
     for x in nums:
-        if x <= 10 or _num_grounded(x, 0.5, ev, derive=False):
+        if x <= 10 or num_grounded(x, 0.5, ev, derive=False):
             return None
     if words and _abbreviated(words, ev):
         return None
@@ -666,11 +414,11 @@ def _tool_fit(calls: list[_Call], user_bags: list[tuple[int, Bag]], tools: dict[
         info = tools.get(c.name)
         if info is None:
             continue
-        req = _merge([b for i, b in user_bags if i < c.turn] or [b for _, b in user_bags])
-        if _fit(req, info) > 0:
+        req = merge([b for i, b in user_bags if i < c.turn] or [b for _, b in user_bags])
+        if fit(req, info) > 0:
             continue
-        best = max(others, key=lambda t: _fit(req, t))
-        score = _fit(req, best)
+        best = max(others, key=lambda t: fit(req, t))
+        score = fit(req, best)
         if score >= 2:
             issues.append(Issue("tool_mismatch", f"messages[{c.turn}].tool_calls.{c.name}",
                                 f"{c.name} shares nothing with the request, while the offered {best.name} fits it "
@@ -718,7 +466,7 @@ def _options(calls: list[_Call], user_bags: list[tuple[int, Bag]], tools: dict[s
             enum = ps.get("enum")
             if not isinstance(enum, list) or len(enum) < 2 or not all(isinstance(v, str) for v in enum):
                 continue
-            asked = [v for v in enum if len(v) >= 3 and v.lower() not in _STOP and v.lower() not in _SENTINELS
+            asked = [v for v in enum if len(v) >= 3 and v.lower() not in STOP and v.lower() not in _SENTINELS
                      and _mentions(v, low)]
             if len(asked) != 1:
                 continue  # none, or ambiguous (from celsius to fahrenheit)
@@ -740,7 +488,7 @@ def _chained(calls: list[_Call], request: Bag, result_bags: dict[int, Bag], issu
         earlier = [b for i, b in result_bags.items() if i < t]
         if not earlier:
             continue
-        ev = _merge(earlier)
+        ev = merge(earlier)
         if any(_uses(c.args, ev, request) for c in calls if c.turn == t):
             continue
         names = ", ".join(sorted({c.name for c in calls if c.turn == t}))
@@ -761,14 +509,14 @@ def _uses(args: dict[str, Any], results: Bag, request: Bag) -> bool:
         s = str(leaf).strip().lower()
         if len(s) >= 2 and s in results.low and s not in request.low:
             return True
-        for tok in _ID.findall(s):
+        for tok in ID.findall(s):
             if tok.lower() in results.low and tok.lower() not in request.low:
                 return True
-        for w in _WORD.findall(s):
-            if w not in _STOP and stem(w) in results.stems and stem(w) not in request.stems:
+        for w in WORD.findall(s):
+            if w not in STOP and stem(w) in results.stems and stem(w) not in request.stems:
                 return True
-        for n in _NUM.findall(s):
-            x = abs(_num(n))
+        for n in NUM.findall(s):
+            x = abs(num(n))
             if x > 1 and x in results.nums and x not in request.nums:
                 return True
     return False
@@ -777,13 +525,13 @@ def _uses(args: dict[str, Any], results: Bag, request: Bag) -> bool:
 def _answer(final: str, idx: int, calls: list[_Call], request: Bag, sys_bag: _Lazy,
             result_bags: dict[int, Bag], tools: dict[str, ToolInfo], issues: list[Issue]) -> None:
     where = f"messages[{idx}].content"
-    ev = _merge([request, *result_bags.values()])
+    ev = merge([request, *result_bags.values()])
     bad = _claims(final, ev, tools)
     if bad:  # last resort: the call arguments and the system prompt
         parts = [ev, bag(" ".join(c.canon for c in calls))]
         if sys_bag.get() is not None:
             parts.append(sys_bag.get())  # type: ignore[arg-type]
-        bad = _claims(final, _merge(parts), tools)
+        bad = _claims(final, merge(parts), tools)
     if bad:
         shown = ", ".join(dict.fromkeys(bad))
         issues.append(Issue("answer_ungrounded", where, f"the answer states {shown}, found in no tool result, "
@@ -798,47 +546,47 @@ def _claims(final: str, ev: Bag, tools: dict[str, ToolInfo]) -> list[str]:
     text = final
     # times first (3:30 pm ~ 15:30), then take them out of the text
     if ":" in text or "m" in text:
-        for m in _TIME.finditer(text):
+        for m in TIME.finditer(text):
             t = ((int(m.group(1)) * 60 + int(m.group(2))) if m.group(1) is not None else int(m.group(3)) * 60) % 720
             if t not in ev.times and not (m.group(3) and float(m.group(3)) in ev.nums):
                 bad.append(m.group(0).strip())
-        text = _TIME.sub(" ", text)
+        text = TIME.sub(" ", text)
     if "@" in text:
-        for email in _EMAIL.findall(text):
+        for email in EMAIL.findall(text):
             if email.lower() not in ev.low:
                 bad.append(email)
-        text = _EMAIL.sub(" ", text)
-    for tok in _ID.findall(text):
-        if _NUM_UNIT.match(tok) or _DATEISH.match(tok):
+        text = EMAIL.sub(" ", text)
+    for tok in ID.findall(text):
+        if NUM_UNIT.match(tok) or DATEISH.match(tok):
             continue
-        if not _id_grounded(tok, ev):
+        if not id_grounded(tok, ev):
             bad.append(tok)
-    for m in _NUM.finditer(text):
+    for m in NUM.finditer(text):
         raw = m.group(0)
-        x = _num(raw)
-        dec = _decimals(raw)
+        x = num(raw)
+        dec = decimals(raw)
         before = text[max(0, m.start() - 16): m.start()]
         after = text[m.end(): m.end() + 12]
-        um = _UNIT_AFTER.match(after)
-        unit = bool(um or _CURRENCY_BEFORE.search(before))
+        um = UNIT_AFTER.match(after)
+        unit = bool(um or CURRENCY_BEFORE.search(before))
         if dec == 0 and x <= 10 and not unit:
             continue  # counts and list numbers
         if text[m.end(): m.end() + 2].lower() in ("st", "nd", "rd", "th"):
             continue
         unit_word = after.strip().split(" ")[0].strip(".,;:!?)").lstrip("°") if after[:1] == " " or um else ""
         tol = 0.5 * 10 ** -dec if dec else 0.5
-        if dec == 0 and _HEDGE.search(before):
+        if dec == 0 and HEDGE.search(before):
             zeros = len(raw.replace(",", "")) - len(raw.replace(",", "").rstrip("0"))
             tol = max(tol, 0.5 * 10 ** zeros, x * 0.1)
-        if not _num_grounded(x, tol + 1e-9, ev, unit=unit_word):
+        if not num_grounded(x, tol + 1e-9, ev, unit=unit_word):
             bad.append(raw)
-    if _ENGLISH.search(text) is not None or len(_WORD.findall(text)) < 4:
+    if ENGLISH.search(text) is not None or len(WORD.findall(text)) < 4:
         tool_stems: set[str] | None = None
-        for m in _CAP.finditer(text):
+        for m in CAP.finditer(text):
             w = m.group(0)
-            if w.lower() in _GENERIC_NAMES or _SENT_START.search(text[max(0, m.start() - 3): m.start()]):
+            if w.lower() in GENERIC_NAMES or SENT_START.search(text[max(0, m.start() - 3): m.start()]):
                 continue
-            if _word_grounded(w, ev):
+            if word_grounded(w, ev):
                 continue
             if tool_stems is None:
                 tool_stems = set().union(*(t.stems for t in tools.values())) if tools else set()
@@ -863,15 +611,15 @@ def _pairing(final: str, calls: list[_Call], where: str, issues: list[Issue]) ->
     ents = [(e, c) for e, c in ents if names.count(e) == 1]  # an entity of exactly one call
     if len(ents) < 2:
         return
-    nums = {id(c): {abs(_num(n)) for n in _NUM.findall(_ID.sub(" ", c.result or ""))} for c in ok}
-    for clause in _CLAUSE.split(_TIME.sub(" ", _ID.sub(" ", final)).lower()):
+    nums = {id(c): {abs(num(n)) for n in NUM.findall(ID.sub(" ", c.result or ""))} for c in ok}
+    for clause in CLAUSE.split(TIME.sub(" ", ID.sub(" ", final)).lower()):
         hit = [(e, c) for e, c in ents if e in clause]
         if len(hit) != 1:
             continue
         e, c = hit[0]
         mine = nums[id(c)]
-        for n in _NUM.findall(clause):
-            x = abs(_num(n))
+        for n in NUM.findall(clause):
+            x = abs(num(n))
             if x <= 1 or x in mine:
                 continue
             if any(x in nums[id(o)] for o in ok if o is not c):
@@ -903,9 +651,9 @@ def _results_used(calls: list[_Call], answers: list[tuple[int, str]], result_bag
             used = used_at[cut] = bag(later_text + " " + later_args)
         if words & used.stems:
             continue
-        if any(_num_close(x, used.nums, max(0.5, x * 0.01)) for x in nums):
+        if any(num_close(x, used.nums, max(0.5, x * 0.01)) for x in nums):
             continue
-        if any(_num_close(abs(f(x)), used.nums, 0.5 + x * 0.01) for x in nums for f in _SIMPLE_CONVERSIONS):
+        if any(num_close(abs(f(x)), used.nums, 0.5 + x * 0.01) for x in nums for f in _SIMPLE_CONVERSIONS):
             continue  # 4 (°C) reported as 39 °F
         if any(w in used.low for w in strings):
             continue
@@ -960,8 +708,8 @@ def _live_data(users: list[tuple[int, str]], request: Bag, tools: dict[str, Tool
     text = " ".join(t for _, t in users)
     if not _LIVE.search(text):
         return []
-    best = max(tools.values(), key=lambda t: _fit(request, t))
-    score = _fit(request, best)
+    best = max(tools.values(), key=lambda t: fit(request, t))
+    score = fit(request, best)
     if score < 2:
         return []
     return [Issue("live_data_no_call", f"messages[{users[0][0]}].content",

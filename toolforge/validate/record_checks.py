@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolforge.canonical import canonical_json
-from toolforge.validate.arguments import CompiledTool, compile_tool
 from toolforge.validate import grounding
-from toolforge.validate.grounding import ToolInfo, tool_info
+from toolforge.validate.arguments import CompiledTool, compile_tool
+from toolforge.validate.evidence import ToolInfo, tool_info
 from toolforge.validate.issues import Issue
 from toolforge.validate.provenance import check_provenance
 

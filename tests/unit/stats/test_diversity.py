@@ -8,7 +8,14 @@ import pytest
 
 from toolforge.record import Record
 from toolforge.stats import compute_stats
-from toolforge.stats.diversity import NearDuplicateGate, distinct_n, openings, semantic_available, spread, words
+from toolforge.stats.diversity import (
+    NearDuplicateGate,
+    distinct_n,
+    openings,
+    semantic_available,
+    spread,
+    words,
+)
 from toolforge.store import open_store
 
 CITIES = ["Oslo", "Rome", "Lima", "Hanoi", "Quito", "Accra", "Perth", "Tunis", "Riga", "Doha", "Bern", "Kyiv"]

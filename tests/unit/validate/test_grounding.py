@@ -11,7 +11,8 @@ import pytest
 
 from tests.unit.validate import grounding_corpus as G
 from toolforge.validate import CODES, RecordValidator, validate_file, validate_record
-from toolforge.validate.grounding import GROUNDING_CODES, stem
+from toolforge.validate.evidence import stem
+from toolforge.validate.grounding import GROUNDING_CODES
 
 ROOT = Path(__file__).resolve().parents[3]
 
