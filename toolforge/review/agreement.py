@@ -23,7 +23,7 @@ from typing import Any
 def krippendorff_alpha(units: Iterable[Sequence[Hashable]]) -> dict[str, Any]:
     """Nominal alpha over ``units`` (each the values one record got). ``alpha`` is None when undefined
     (fewer than two pairable values, or every value the same category)."""
-    o: Counter[tuple[Hashable, Hashable]] = Counter()
+    o: dict[tuple[Hashable, Hashable], float] = {}
     records = 0
     for values in units:
         m = len(values)
@@ -35,11 +35,11 @@ def krippendorff_alpha(units: Iterable[Sequence[Hashable]]) -> dict[str, Any]:
             for k, nk in counts.items():
                 pairs = nc * (nc - 1) if c == k else nc * nk
                 if pairs:
-                    o[(c, k)] += pairs / (m - 1)
-    n_c: Counter[Hashable] = Counter()
+                    o[(c, k)] = o.get((c, k), 0.0) + pairs / (m - 1)
+    n_c: dict[Hashable, float] = {}
     for (c, _k), v in o.items():
-        n_c[c] += v
-    n = sum(n_c.values())
+        n_c[c] = n_c.get(c, 0.0) + v
+    n = float(sum(n_c.values()))
     disagree = sum(v for (c, k), v in o.items() if c != k)
     expected = n * n - sum(v * v for v in n_c.values())
     alpha = None

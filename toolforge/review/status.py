@@ -10,7 +10,8 @@ from toolforge.store.db import Store
 
 
 def _judge_agreement(store: Store) -> dict[str, Any]:
-    from toolforge.validate.judge import judge_agreement  # the LLM judge vs these verdicts (issue #15)
+    # the LLM judge vs these verdicts (issue #15)
+    from toolforge.validate.judge import judge_agreement
 
     return judge_agreement(store)
 
@@ -42,7 +43,7 @@ def review_status(store: Store) -> dict[str, Any]:
                 "ORDER BY a.record_id, a.annotated_at NULLS FIRST, a.annotation_id").fetchall()]
     final = dict(con.execute("SELECT record_id, verdict FROM review_verdicts").fetchall())
     agreement = agreement_report(rows, final)
-    outcomes = {"by_basis": {}, "pending": []}
+    outcomes: dict[str, Any] = {"by_basis": {}, "pending": []}
     if store.has_table("review_outcomes"):
         outcomes["by_basis"] = dict(con.execute("SELECT basis, count(*) FROM review_outcomes GROUP BY 1 "
                                                 "ORDER BY 1").fetchall())

@@ -8,6 +8,7 @@ final answer and each call's arguments as JSON.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Any
@@ -88,7 +89,7 @@ def build_task(record: Record, *, kind: str = "text", audio: dict[str, Any] | No
     (or ``{"url", "turn", "duration_s"}`` for a single spoken turn): the lines the player is synced to.
     ``parent``: ``{"record_id", "task_id", "revision"}`` when the record revises one pushed before.
     """
-    from toolforge.review.guidance import checklist, tools_html
+    from toolforge.review.guidance import checklist
 
     assert record.id is not None
     calls = record.calls
@@ -107,7 +108,7 @@ def build_task(record: Record, *, kind: str = "text", audio: dict[str, Any] | No
         "title": title,
         "dialogue": dialogue(record, timing),
         "tools": tools_text(record),
-        "tools_html": tools_html(record.tools_dump()),
+        "tools_html": _tools_html(json.dumps(record.tools_dump(), sort_keys=True, ensure_ascii=False)),
         "checklist": checklist(record.scenario),
         "revision_of": str(parent["record_id"]) if parent else "",
         "parent_task": int(parent["task_id"]) if parent and parent.get("task_id") else "",
@@ -148,6 +149,14 @@ def build_task(record: Record, *, kind: str = "text", audio: dict[str, Any] | No
     if result:
         task["predictions"] = [{"model_version": MODEL_VERSION, "result": result}]
     return task
+
+
+@functools.lru_cache(maxsize=256)
+def _tools_html(tools_json: str) -> str:
+    """The typed tools panel, built once per distinct tool set (records of a catalog share it)."""
+    from toolforge.review.guidance import tools_html
+
+    return tools_html(json.loads(tools_json))
 
 
 def _textarea(name: str, text: str) -> dict[str, Any]:
