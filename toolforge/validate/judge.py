@@ -270,10 +270,13 @@ class Judge:
 
 
 def judge_store(store: Any, selection: Any = None, *, teacher: Any, results: list[Any] | None = None,
-                batch_size: int = 100, rubric_path: str | None = None, rejudge: bool = False) -> Any:
+                batch_size: int = 100, rubric_path: str | None = None, rejudge: bool = False,
+                skip_invalid: bool = True) -> Any:
     """Judge the selected records; issues go to stage ``judge``, verdicts to ``judge_verdicts`` and ``judge_checks``.
 
-    A record this judge already judged under the same rubric is skipped unless ``rejudge``.
+    The judge is the costly check, so it is not asked about what is already settled: a record this
+    judge already judged under the same rubric (unless ``rejudge``), and a record whose schema stage
+    (structure, arguments, grounding) found errors (unless ``skip_invalid`` is False).
     """
     from toolforge.validate.run import Summary
 
@@ -289,6 +292,9 @@ def judge_store(store: Any, selection: Any = None, *, teacher: Any, results: lis
         done = {r for (r,) in store.con.execute(
             "SELECT record_id FROM judge_verdicts WHERE judge = ? AND rubric_sha = ? AND verdict <> 'error'",
             [judge.spec, judge.rubric_sha]).fetchall()}
+    if skip_invalid:
+        done |= {r for (r,) in store.con.execute(
+            "SELECT record_id FROM validations WHERE stage = 'schema' AND NOT ok").fetchall()}
 
     def flush() -> None:
         store.replace_issues("judge", batch)

@@ -14,7 +14,7 @@ import pytest
 from toolforge.backends.base import TransientError
 from toolforge.backends.fake import FakeTeacher
 from toolforge.store import open_store
-from toolforge.validate import validate_store
+from toolforge.validate import Issue, validate_store
 from toolforge.validate.judge import Judge, judge_prompt, parse_verdict
 
 
@@ -170,3 +170,16 @@ def test_a_users_rubric_replaces_a_scenario(tmp_path):
 
     with pytest.raises(InputError):
         load_rubrics(str(bad))
+
+
+def test_records_failing_the_deterministic_checks_are_not_sent_to_the_judge(filled_db):
+    with open_store(filled_db) as store:
+        recs = list(store.iter_records(None))
+        store.replace_issues("schema", [(recs[0].id, [Issue("answer_ungrounded", "messages[4].content", "9 °C")])]
+                             + [(r.id, []) for r in recs[1:]])
+        t = FakeTeacher(name="fake:judge")
+        t.enqueue(*[_reply(r.scenario) for r in recs[1:]])
+        summary = validate_store(store, None, "judge", teacher=t)
+        assert summary.records == len(recs) - 1 and len(t.requests) == len(recs) - 1
+        judged = {r for (r,) in store.con.execute("SELECT record_id FROM judge_verdicts").fetchall()}
+    assert recs[0].id not in judged and len(judged) == len(recs) - 1
