@@ -10,8 +10,17 @@ Library API (the CLI ``toolforge review`` is a thin layer over it)::
         review_status(store)
 
 Tables: ``review_verdicts`` (core: the resolved verdict per record, also set on
-an edited revision), ``review_annotations`` (every annotation), ``review_tasks``
-and ``review_projects`` (which record became which task where).
+an edited revision), ``review_outcomes`` (how each verdict was reached: majority,
+tie, ground truth, a fix, an invalid edit holding it back), ``review_annotations``
+(every annotation, stale ones included), ``review_tasks`` and ``review_projects``
+(which record became which task where), ``review_retired_tasks`` (superseded and
+deleted tasks).
+
+Modules: ``tasks`` and ``guidance`` (what a task shows), ``edits`` (what an
+annotator changed), ``resolution`` (how a verdict is reached), ``versions``
+(superseded and deleted tasks), ``feedback`` and ``webhook`` (results written
+back to the task, at pull and seconds after submission), ``agreement``
+(Krippendorff's alpha), ``server`` (Label Studio from its own venv).
 """
 
 from toolforge.review.client import DEFAULT_PROJECT, DEFAULT_URL, TOKEN_ENV, LabelStudio, connect
