@@ -110,7 +110,7 @@ class Bag:
 def bag(text: str) -> Bag:
     low = text.lower()
     times: set[int] = set()
-    if ":" in text or "m" in low:
+    if ":" in text or "am" in low or "pm" in low or "m." in low:
         for m in TIME.finditer(text):
             if m.group(1) is not None:
                 times.add((int(m.group(1)) * 60 + int(m.group(2))) % 720)
@@ -118,9 +118,10 @@ def bag(text: str) -> Bag:
                 times.add((int(m.group(3)) * 60) % 720)
     found = NUM.findall(text)
     nums = {abs(num(x)) for x in found}
-    for x in found:
-        if "," in x:  # 200,300,400 may be a list, not a number
-            nums.update(float(p) for p in x.split(","))
+    if "," in text:
+        for x in found:
+            if "," in x:  # 200,300,400 may be a list, not a number
+                nums.update(float(p) for p in x.split(","))
     if "illion" in low or "thousand" in low or "k " in low:
         for m in MAGNITUDE.finditer(low):
             nums.add(float(m.group(1)) * SCALE[m.group(2)[:2]])
@@ -130,16 +131,17 @@ def bag(text: str) -> Bag:
     words = set(WORD.findall(low))
     for w in words & WORD_NUM_KEYS:
         nums.add(WORD_NUMS[w])
-    cache = STEMS
-    stems = set()
-    for w in words - STOP:
-        st = cache.get(w)
-        if st is None:
-            st = stem(w)
-            if len(cache) < 200_000:
-                cache[w] = st
-        stems.add(st)
-    return Bag(low, stems, nums, times, text)
+    content = words - STOP
+    stems = set(map(STEMS.get, content))  # stems are cached per word: one C-level lookup each
+    if None in stems:
+        stems.discard(None)
+        for w in content:
+            if w not in STEMS:
+                st = stem(w)
+                if len(STEMS) < 200_000:
+                    STEMS[w] = st
+                stems.add(st)
+    return Bag(low, stems, nums, times, text)  # type: ignore[arg-type]
 
 
 STEMS: dict[str, str] = {}
