@@ -73,6 +73,14 @@ def test_new_db_path_named_like_a_data_file_is_refused(run_cli, tmp_path):
     assert not (tmp_path / "records.jsonl").exists()
 
 
+@pytest.mark.parametrize("command", [["import", str(EXAMPLES / "sample.jsonl")], ["list"]])
+def test_an_empty_file_is_not_a_store(run_cli, tmp_path, command):
+    empty = tmp_path / "store.duckdb"
+    empty.touch()
+    one_line_error(run_cli(*command, "--db", empty), "is an empty file, not a toolforge store")
+    assert empty.read_bytes() == b""
+
+
 def test_a_foreign_duckdb_database_is_not_turned_into_a_store(run_cli, tmp_path):
     db = tmp_path / "analytics.duckdb"
     con = duckdb.connect(str(db))

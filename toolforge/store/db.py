@@ -57,7 +57,7 @@ DATA_SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".tsv", ".parquet", ".txt
 
 
 def check_store_path(path: Path) -> str:
-    """``"new"`` for a path with no file (or an empty one), ``"duckdb"`` for an intact DuckDB file.
+    """``"new"`` for a path with no file, ``"duckdb"`` for an intact DuckDB file.
 
     Anything else is refused with a :class:`StoreError` before DuckDB sees it: a folder, a data
     file (``.jsonl``, ``.csv``, ``.parquet``: DuckDB would open it as a view, report success and
@@ -79,8 +79,8 @@ def check_store_path(path: Path) -> str:
             head = fh.read(_BLOCKS_START)
     except OSError as exc:
         raise StoreError(f"cannot read store {path}: {exc.strerror or exc}") from None
-    if size == 0 and path.suffix.lower() not in DATA_SUFFIXES:
-        return "new"
+    if size == 0:  # DuckDB refuses an empty file too; say so plainly (and never delete a user's file)
+        raise StoreError(f"{path} is an empty file, not a toolforge store", hint="remove it, or pass --db a new path")
     if head[8:12] != DUCKDB_MAGIC:
         raise StoreError(f"{path} is not a toolforge store (not a DuckDB file)", hint=hint)
     why = _truncation(head, size)
