@@ -191,3 +191,16 @@ def test_damaged_parquet_references_are_one_line(run_cli, tmp_path):
     preds = tmp_path / "p.jsonl"
     preds.write_text('{"id": "x", "tool_calls": []}\n')
     one_line_error(run_cli("eval", "--references", refs, "--predictions", preds), "not a readable Parquet file")
+
+
+def test_eval_with_a_mistyped_db_creates_no_store(run_cli, filled_db, tmp_path):
+    out = tmp_path / "export"
+    run_cli("export", "--db", filled_db, "--format", "sharegpt", "--status", "any", "--out", out, check=True)
+    by_user = _first_turn_calls(filled_db)
+    preds = tmp_path / "p.jsonl"
+    preds.write_text("".join(json.dumps({"id": rid, "tool_calls": calls}) + "\n" for rid, calls in by_user.values()))
+    typo = tmp_path / "toolforg.duckdb"
+    proc = run_cli("eval", "--references", out / "train.jsonl", "--predictions", preds, "--first-turn-only",
+                   "--db", typo, "--out", tmp_path / "eval")
+    one_line_error(proc, f"no store at {typo}")
+    assert not typo.exists() and not (tmp_path / "eval").exists()

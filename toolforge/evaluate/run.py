@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from toolforge.errors import InputError, UsageError
+from toolforge.errors import InputError, StoreError, UsageError
 from toolforge.evaluate.score import MatchMode
 from toolforge.io import safejson
 
@@ -127,6 +127,11 @@ def run_eval(cfg: EvalConfig) -> dict[str, Any]:
     from toolforge.evaluate.predictions import load_predictions
 
     parser = _family_parser(cfg.family)  # unknown family: fail before any work
+    if cfg.db is not None:  # a mistyped --db: "no store at PATH" now, never a new store after the work
+        from toolforge.store.db import check_store_path
+
+        if check_store_path(Path(cfg.db)) == "new":
+            raise StoreError(f"no store at {cfg.db}", hint="pass --db an existing store, or leave it out")
     if cfg.bfcl:
         return _run_bfcl(cfg, parser)
     from toolforge.evaluate.predict import PredictTask
@@ -160,7 +165,7 @@ def _save(cfg: EvalConfig, result: dict[str, Any], turns: list[dict[str, Any]]) 
     from toolforge.evaluate.store import save_result
     from toolforge.store import open_store
 
-    with open_store(cfg.db) as store:
+    with open_store(cfg.db, create=False) as store:
         result["run_id"] = save_result(store, result, turns)
 
 
@@ -227,10 +232,13 @@ def _category_or_none(entry_id: str) -> str | None:
 
 
 def _config_summary(cfg: EvalConfig, pred_path: Path) -> dict[str, Any]:
+    """The settings kept with a result (results.json, --json, the store): a model URL's password redacted."""
+    from toolforge.redact import redact
+
     data = cfg.model_dump(mode="json", exclude_none=True)
     data["predictions"] = str(pred_path)
     data["matching"] = cfg.matching or ("greedy" if cfg.bfcl else "maximum")
-    return data
+    return redact(data)
 
 
 def load_result(path: str | Path, db: Path | None = None) -> dict[str, Any]:
