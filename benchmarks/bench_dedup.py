@@ -213,7 +213,10 @@ def main() -> None:
     lo, hi = min(sizes), max(sizes)
     if lo != hi:
         r = results[(tf, hi)]["seconds"] / results[(tf, lo)]["seconds"]
-        print(f"toolforge time ratio {hi:,d} / {lo:,d} records: {r:.2f} (linear: {hi / lo:.0f})")
+        print(f"planted recall: {results[(tf, lo)]['planted_recall']:.3f} at {lo:,d}, "
+              f"{results[(tf, hi)]['planted_recall']:.3f} at {hi:,d}")
+        print(f"growth factor {lo:,d} -> {hi:,d} records: {r:.2f}x time (linear: {hi / lo:.0f}x; "
+              f"target <= {1.2 * hi / lo:.0f}x)")
         mem_ok = results[(tf, hi)]["peak_mb"] < 4096
         print(f"target at {hi:,d}: under 180 s -> {results[(tf, hi)]['seconds'] < 180}, under 4 GB -> {mem_ok}")
     for n in sorted(sizes, reverse=True):
