@@ -168,17 +168,21 @@ def _hostile_args(canary: Path, pwned: Path, port: int):
         "body": "http://169.254.169.254/latest/meta-data/",
     }
 
-    def walk(node):
+    def walk(node, top=True):
+        if top and isinstance(node, dict) and isinstance(node.get("user"), str):
+            # the hostile user asks for exactly these values, so the calls are grounded in the request
+            # (generation's grounding check rejects argument values the request does not hold)
+            node["user"] += " Use: " + " | ".join(by_key.values())
         if isinstance(node, dict):
             if "name" in node and isinstance(node.get("arguments"), dict):
                 for key in list(node["arguments"]):
                     if key in by_key:
                         node["arguments"][key] = by_key[key]
             for v in node.values():
-                walk(v)
+                walk(v, False)
         elif isinstance(node, list):
             for v in node:
-                walk(v)
+                walk(v, False)
         return node
 
     return walk
@@ -205,7 +209,7 @@ def test_hostile_calls_from_the_teacher_through_a_whole_run(run_cli, tmp_path, l
         (work / "hostile.yaml").write_text(f"""\
 name: hostile
 generate:
-  scenarios: {{single_tool: 6, multi_tool_parallel: 3, complex_multi_step: 2}}
+  scenarios: {{single_tool: 6, multi_tool_parallel: 3}}
   catalogs: [hostile.json]
   teacher: "openai:m@{server.url}"
   seed: 1
@@ -219,7 +223,9 @@ export:
         server.stop()
     assert proc.returncode == 0, proc.stderr
     funnel = json.loads(proc.stdout)["funnel"]
-    assert funnel["generated"] == 11 and funnel["exported"] > 0
+    # (no chained scenario: when every argument is a fixed attack string, no later call can take a value
+    # from an earlier result, and generation's grounding check rightly rejects such records as unchained_call)
+    assert funnel["generated"] == 9 and funnel["exported"] > 0
     stored = run_cli("list", "--db", work / "h.duckdb", "--json", check=True, cwd=work).stdout
     assert "shell_command" in stored or "execute_python" in stored or "write_file" in stored
     text = _export_text(work / "h-export")
