@@ -46,3 +46,13 @@ def test_split_buckets_keep_the_planted_pairs_with_fewer_candidates(monkeypatch)
     recall_split = len(planted & found_split) / len(planted)
     assert recall_whole > 0.9 and recall_split >= recall_whole - 0.01
     assert all(s >= 0.7 - 1e-9 for s in split["score"])  # every pair reported is still verified by exact Jaccard
+
+
+def test_minhash_screen_drops_candidates_not_pairs(monkeypatch):
+    texts, _ = _corpus()
+    monkeypatch.setattr(minhash, "SCREEN_MARGIN", 1.0)   # off: every candidate gets the exact Jaccard
+    exact = _run(texts, 8, monkeypatch)
+    monkeypatch.setattr(minhash, "SCREEN_MARGIN", 0.2)
+    screened = _run(texts, 8, monkeypatch)
+    assert screened["exact_checked"] < screened["candidates"] == exact["candidates"] == exact["exact_checked"]
+    assert list(zip(screened["a"], screened["b"], strict=True)) == list(zip(exact["a"], exact["b"], strict=True))
