@@ -238,3 +238,31 @@ class Session:
 async def run_session(teacher: Any, tools: list[Tool], env: Environment, spec: SessionSpec, **options: Any) -> SessionResult:
     """Run one session (see the module doc); the record is None when it did not reach ``spec.min_rounds``."""
     return await Session(teacher, tools, env, spec, **options).run()
+
+
+def generate_sessions(store: Any, teacher: Any, tools: list[Tool], env: Environment, specs: list[SessionSpec], *,
+                      run_id: str, **options: Any) -> dict[str, Any]:
+    """Run the sessions of ``specs`` and store each record as it is made; resumable.
+
+    A session is keyed by ``(run_id, its index in specs)`` (``meta.session``): sessions already
+    stored for this run are skipped, so calling again after a crash or Ctrl-C goes on where it
+    stopped. Returns counts per ending (``stored``, ``skipped`` and each ``ended`` reason).
+    """
+    import asyncio
+
+    done = {int(i) for (i,) in store.con.execute(
+        "SELECT CAST(meta->>'session' AS INTEGER) FROM records WHERE run_id = ? AND meta->>'mode' = 'session'",
+        [run_id]).fetchall() if i is not None}
+    counts: dict[str, Any] = {"stored": 0, "skipped": len(done & set(range(len(specs))))}
+    for i, spec in enumerate(specs):
+        if i in done:
+            continue
+        out = asyncio.run(run_session(teacher, tools, env, spec, **options))
+        counts[out.ended] = counts.get(out.ended, 0) + 1
+        if out.record is not None:
+            d = out.record.to_dict()
+            d.pop("id", None)
+            d["meta"] = {**d["meta"], "session": i, "run_id": run_id}
+            counts["stored"] += store.upsert_records([Record.model_validate(d)], source="generate", run_id=run_id)
+    return counts
+

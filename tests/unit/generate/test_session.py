@@ -145,3 +145,23 @@ def test_rounds_are_bounded():
         SessionSpec(persona="p", goal="g", min_rounds=2)
     with pytest.raises(UsageError):
         SessionSpec(persona="p", goal="g", min_rounds=5, max_rounds=21)
+
+
+def test_sessions_are_stored_and_resumed(tmp_db):
+    from toolforge.generate.session import generate_sessions
+    from toolforge.store import open_store
+
+    specs = [SessionSpec(persona="a travel blogger", goal=f"plan day {i}", min_rounds=3, max_rounds=4, seed=i)
+             for i in range(3)]
+    env = Environment(TOOLS, mock=MOCK, run_safe=False)
+    try:
+        with open_store(tmp_db) as store:
+            t = _teacher(ROUNDS[:3])
+            first = generate_sessions(store, t, TOOLS, env, specs[:1], run_id="s1")
+            assert first == {"stored": 1, "skipped": 0, "goal_met": 1}
+            again = generate_sessions(store, _teacher(ROUNDS[1:4]), TOOLS, env, specs[:2], run_id="s1")
+            assert again["skipped"] == 1 and again["stored"] == 1  # session 0 is not asked again
+            rows = store.con.execute("SELECT meta->>'session', run_id, source FROM records ORDER BY 1").fetchall()
+    finally:
+        env.close()
+    assert rows == [("0", "s1", "generate"), ("1", "s1", "generate")]
