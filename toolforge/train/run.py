@@ -66,6 +66,9 @@ class _LogCallback:
                     return
                 row = {"step": state.global_step, **{k: v for k, v in logs.items() if isinstance(v, (int, float))}}
                 outer.rows.append(row)
+                if "loss" in row:
+                    log.info("step %d: loss %.4f, token accuracy %s", row["step"], row["loss"],
+                             f"{row['mean_token_accuracy']:.3f}" if "mean_token_accuracy" in row else "-")
                 with outer.path.open("a") as fh:
                     fh.write(json.dumps(row) + "\n")
 
@@ -128,6 +131,10 @@ def train_model(cfg: TrainConfig) -> dict[str, Any]:
     dataset = Dataset.from_list(enc.examples)
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                          callbacks=[logs.as_callback()])
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    for cb in (PrinterCallback, ProgressCallback):  # they print to stdout: the log file and our logger report instead
+        trainer.remove_callback(cb)
     trainer.train()
 
     adapter_dir = out / "adapter"
