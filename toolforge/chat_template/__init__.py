@@ -281,23 +281,9 @@ def renderable(template: ChatTemplate, records: Iterable[Record], **kwargs: Any)
     return kept, dropped
 
 
-__all__ = ["ERROR_CODES", "ChatTemplate", "RenderResult", "TemplateIssue", "load_chat_template", "parse_variables",
+__all__ = ["ERROR_CODES", "ChatTemplate", "RenderResult", "TemplateIssue", "load_chat_template",
            "read_records", "render_messages",
            "render_record", "renderable", "template_messages"]
-
-
-def parse_variables(pairs: Iterable[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs for the template (``enable_thinking=false``); a value that is JSON is read as JSON."""
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip().isidentifier():
-            raise UsageError(f"--var {pair!r} is not KEY=VALUE", hint="e.g. --var enable_thinking=false")
-        try:
-            out[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key.strip()] = value
-    return out
 
 
 def read_records(text: str) -> list[Record]:

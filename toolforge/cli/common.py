@@ -66,3 +66,22 @@ def choice_check(value: str, choices: list[str] | tuple[str, ...], what: str) ->
 def is_stdout_path(path: Path | str | None) -> bool:
     """``-o -``: write to stdout instead of a file."""
     return path is not None and str(path) == "-"
+
+
+def key_values(pairs: list[str] | None, option: str) -> dict[str, Any]:
+    """``KEY=VALUE`` options (``--teacher-option n_threads=2``, ``--var enable_thinking=false``): a value
+    that reads as JSON is JSON, anything else a string."""
+    import json
+
+    from toolforge.errors import UsageError
+
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise UsageError(f"{option} {pair!r} is not KEY=VALUE", hint=f"e.g. {option} name=value")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out

@@ -33,6 +33,7 @@ def eval_cmd(
     temperature: Annotated[float, typer.Option(help="Sampling temperature with --model.")] = 0.0,
     max_tokens: Annotated[int, typer.Option(min=1, help="Token limit per answer with --model.")] = 512,
     seed: Annotated[int, typer.Option(help="Seed with --model.")] = 0,
+    model_option: Annotated[Optional[list[str]], typer.Option("--model-option", help="Backend option KEY=VALUE (JSON values) with --model, e.g. --model-option chat_template=chatml_tools for hf:.")] = None,
     concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight with --model.")] = 4,
     compare: Annotated[Optional[tuple[Path, Path]], typer.Option(help="Show two eval results (results.json, --out folders, or eval run ids in --db) side by side.")] = None,
     db: Annotated[Optional[Path], typer.Option("--db", envvar="TOOLFORGE_DB", help="DuckDB store: the --split to read, and where the result is kept (eval_runs).")] = None,
@@ -40,7 +41,7 @@ def eval_cmd(
 ) -> None:
     """Score tool calls: precision/recall/F1 of tool selection, JSON validity, argument correctness,
     no-tool accuracy and exact match, overall and per scenario (or per BFCL category)."""
-    from toolforge.cli.common import choice_check
+    from toolforge.cli.common import choice_check, key_values
     from toolforge.errors import UsageError
 
     if compare is not None:
@@ -77,7 +78,7 @@ def eval_cmd(
                          bfcl=bfcl, matching=cast(Any, matching), categories=category or None,
                          include_inconsistent=include_inconsistent,
                          limit=limit, out=out, temperature=temperature, max_tokens=max_tokens, seed=seed,
-                         concurrency=concurrency)
+                         concurrency=concurrency, model_options=key_values(model_option, "--model-option"))
     except ValidationError as exc:
         raise UsageError(exc.errors()[0]["msg"].removeprefix("Value error, "), hint="see `toolforge eval --help`") from None
     if references is not None:

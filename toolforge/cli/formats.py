@@ -46,15 +46,11 @@ def render_cmd(
 
         text = render_text(sys.stdin.read(), family, add_generation_prompt=generation_prompt)
     else:
-        from toolforge.chat_template import (
-            load_chat_template,
-            parse_variables,
-            read_records,
-            render_record,
-        )
+        from toolforge.chat_template import load_chat_template, read_records, render_record
+        from toolforge.cli.common import key_values
 
         assert chat_template is not None
-        variables = parse_variables(var or [])
+        variables = key_values(var, "--var")
         template = load_chat_template(chat_template)
         results = [render_record(template, rec, think=think, add_generation_prompt=generation_prompt,
                                  template_name=template_name, variables=variables)
