@@ -274,3 +274,48 @@ def test_webhook_feedback_round_trip(labelstudio, team, tmp_path, sample_records
 
         assert httpx.post(hook.url, json={"action": "ANNOTATION_CREATED"}, timeout=5).status_code == 403
     print(f"webhook round trip: {elapsed:.2f} s")
+
+
+def test_feedback_command_serves_a_project(labelstudio, team, tmp_path, sample_records):
+    """`toolforge review feedback` (for a server toolforge did not start) registers the webhook and answers it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from toolforge.review.server import free_port
+
+    ls, u = team
+    db = validated_store(tmp_path / "store.duckdb", sample_records[:2])
+    project = f"cmd-{uuid.uuid4().hex[:6]}"
+    with open_store(db) as st:
+        pid = push(st, ls, project_title=project, selection=ANY).project_id
+    port = free_port()
+    env = {**os.environ, **labelstudio.env}
+    log = open(tmp_path / "feedback.log", "wb")  # noqa: SIM115 - closed in finally
+    proc = subprocess.Popen([sys.executable, "-m", "toolforge", "review", "feedback", "--project", project,
+                             "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while f"127.0.0.1:{port}/webhook" not in (tmp_path / "feedback.log").read_text():
+            assert proc.poll() is None, (tmp_path / "feedback.log").read_text()
+            assert time.monotonic() < deadline, "the feedback command did not start"
+            time.sleep(0.3)
+        task = tasks_by_record(ls, pid)[sample_records[0].id]
+        ls.sdk.annotations.create(id=task["id"], completed_by=u["ana"].id,
+                                  result=[choice("needs_fix"), box("args_1", '{"city": 5}')])
+        deadline = time.monotonic() + 15
+        while (ls.sdk.tasks.get(id=str(task["id"])).data.get("review_state") or "open") == "open":
+            assert time.monotonic() < deadline, (tmp_path / "feedback.log").read_text()
+            time.sleep(0.3)
+        data = ls.sdk.tasks.get(id=str(task["id"])).data
+        assert data["review_state"] == "edit_refused" and "city" in data["review_feedback"]
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)   # Ctrl-C: the command stops its endpoint
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        log.close()
