@@ -20,11 +20,13 @@ NUM = re.compile(r"(?<![A-Za-z0-9_.])(?<![A-Za-z0-9]-)(?:\d{1,3}(?:,\d{3})+(?!\d
 MAGNITUDE = re.compile(r"(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion|k\b|bn\b)")
 SCALE = {"th": 1e3, "k": 1e3, "mi": 1e6, "bi": 1e9, "bn": 1e9, "tr": 1e12}
 DATE = re.compile(r"(?<!\d)(\d{4})([-./])(\d{1,2})(?:\2(\d{1,2}))?(?!\d)")
-TIME = re.compile(r"(?<!\d)(\d{1,2}):(\d{2})(?::\d{2})?(?!\d)|\b(\d{1,2})\s?([ap])\.?m\.?(?![a-z])", re.I)
+TIME = re.compile(r"(?<![\d+-])(\d{1,2}):(\d{2})(?::\d{2})?(?!\d)|\b(\d{1,2})\s?([ap])\.?m\.?(?![a-z])", re.I)
 ID = re.compile(r"(?<![\w@.-])(?=[A-Za-z_-]*\d)(?=[\d_-]*[A-Za-z])[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*(?![\w@-])")
 NUM_UNIT = re.compile(r"\d+(?:\.\d+)?(?:st|nd|rd|th|[a-z]{1,3}|-[a-z]+)\Z", re.I)
 VAGUE = re.compile(r"\b(?:a (?:bit|little|few|touch|tad)|slightly|somewhat|some|a lot|lots|more|less|several|much|"
                     r"further|farther|way|bigger|smaller|higher|lower|closer)\b", re.I)
+FILENAME = re.compile(r"(?<![\w/.-])[A-Za-z][\w-]*\.(?:pdf|csv|md|txt|json|jsonl|py|js|ts|html|xml|ya?ml|docx?|xlsx?|"
+                      r"pptx?|png|jpe?g|gif|svg|wav|mp3|mp4|zip|gz|tar|log|sql|ipynb|parquet)\b", re.I)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 CAP = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]+)*\b")
 DATEISH = re.compile(r"\A(?:\d{4}-\d{2}(?:-\d{2})?(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?|\d{1,2}:\d{2}(?::\d{2})?"

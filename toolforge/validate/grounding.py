@@ -42,6 +42,7 @@ from toolforge.validate.evidence import (
     DATEISH,
     EMAIL,
     ENGLISH,
+    FILENAME,
     GENERIC_NAMES,
     HEDGE,
     ID,
@@ -548,9 +549,13 @@ def _claims(final: str, ev: Bag, tools: dict[str, ToolInfo]) -> list[str]:
     if ":" in text or "m" in text:
         for m in TIME.finditer(text):
             t = ((int(m.group(1)) * 60 + int(m.group(2))) if m.group(1) is not None else int(m.group(3)) * 60) % 720
-            if t not in ev.times and not (m.group(3) and float(m.group(3)) in ev.nums):
+            if t not in ev.times:
                 bad.append(m.group(0).strip())
         text = TIME.sub(" ", text)
+    if "." in text:
+        for name in FILENAME.findall(text):  # a file the answer names must be one the conversation holds
+            if name.lower() not in ev.low:
+                bad.append(name)
     if "@" in text:
         for email in EMAIL.findall(text):
             if email.lower() not in ev.low:

@@ -343,10 +343,126 @@ def pairs() -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
     return out
 
 
+CAL = tool("create_calendar_event", "Create an event in the user's calendar.", {
+    "title": S, "start": {"type": "string", "format": "date-time"}, "attendees": {"type": "array", "items": S}},
+    ["title", "start"])
+LS = tool("list_directory", "List the files in a workspace folder.", {"path": S}, ["path"])
+SEARCH = tool("web_search", "Search the web and return results with title, URL and snippet.", {"query": S}, ["query"])
+USERS = tool("find_user", "Find a customer account by name and return its user id.", {"name": S}, ["name"])
+USER_ORDERS = tool("list_orders", "List the orders of a customer account by user id.", {"user_id": S}, ["user_id"])
+GEO = tool("geocode", "Coordinates of a place.", {"place": S}, ["place"])
+WX = tool("weather_at", "Current weather at coordinates.", {"lat": {"type": "number"}, "lon": {"type": "number"}},
+          ["lat", "lon"])
+DB = tool("database_query", "Run a read-only SQL query on the user's database.", {"query": S}, ["query"])
+
+
+def holdout_pairs() -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """Pairs written after the checks were tuned on :func:`pairs`, measured as they came (no tuning on them)."""
+    out: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
+
+    def add(cls: str, name: str, clean: dict[str, Any], bad: dict[str, Any]) -> None:
+        out.append((cls, name, clean, bad))
+
+    def _cal(final: str, attendees: list[str] | None = None) -> dict[str, Any]:
+        args: dict[str, Any] = {"title": "Dentist", "start": "2026-04-02T15:00:00+02:00"}
+        if attendees is not None:
+            args["attendees"] = attendees
+        return rec("single_tool", [CAL, EMAIL], user("Put 'Dentist' in my calendar on 2026-04-02 at 15:00."),
+                   calls(call("c1", "create_calendar_event", args)),
+                   result("c1", "create_calendar_event", {"event_id": "ev-311", "start": "2026-04-02T15:00:00+02:00"}),
+                   answer(final))
+    add("answer_ungrounded", "h-wrong-time", _cal("Added 'Dentist' on 2026-04-02 at 3 pm."),
+        _cal("Added 'Dentist' on 2026-04-02 at 4 pm."))
+
+    def _ls(final: str) -> dict[str, Any]:
+        return rec("single_tool", [LS, READ], user("What files are in the reports folder?"),
+                   calls(call("c1", "list_directory", {"path": "reports"})),
+                   result("c1", "list_directory", {"entries": ["q1.csv", "q2.csv", "summary.md"]}), answer(final))
+    add("answer_ungrounded", "h-invented-file", _ls("The folder holds q1.csv, q2.csv and summary.md."),
+        _ls("The folder holds q1.csv, q2.csv and annual_report.pdf."))
+    add("arg_ungrounded", "h-invented-attendee", _cal("Added 'Dentist' on 2026-04-02 at 15:00.", []),
+        _cal("Added 'Dentist' on 2026-04-02 at 15:00 and invited the clinic.", ["dr.smith@clinic.com"]))
+
+    def _search(q: str) -> dict[str, Any]:
+        return rec("single_tool", [SEARCH, CALC], user("Search the web for the DuckDB 1.2 release notes."),
+                   calls(call("c1", "web_search", {"query": q})),
+                   result("c1", "web_search", {"results": [{"title": "Announcing DuckDB 1.2", "url": "https://duckdb.org/2025/02/05/announcing-duckdb-120"}]}),
+                   answer("The top result is 'Announcing DuckDB 1.2' at https://duckdb.org/2025/02/05/announcing-duckdb-120."))
+    add("arg_ungrounded", "h-wrong-query", _search("DuckDB 1.2 release notes"), _search("PostgreSQL 16 features"))
+
+    def _orders(uid: str) -> dict[str, Any]:
+        return rec("multi_tool_sequential", [USERS, USER_ORDERS], user("Show me the orders of the customer Alice Moreau."),
+                   calls(call("c1", "find_user", {"name": "Alice Moreau"})),
+                   result("c1", "find_user", {"user_id": "u-4471", "name": "Alice Moreau"}),
+                   calls(call("c2", "list_orders", {"user_id": uid})),
+                   result("c2", "list_orders", {"orders": [{"order_id": "o-9", "total_eur": 58.2}]}),
+                   answer("Alice Moreau has one order, o-9, for 58.2 EUR."))
+    add("unchained_call", "h-wrong-user-id", _orders("u-4471"), _orders("u-1000"))
+
+    def _geo(lat: float, lon: float) -> dict[str, Any]:
+        return rec("complex_multi_step", [GEO, WX, EMAIL],
+                   user("Find the coordinates of Tromsø, get the weather there and email it to ola@nord.no."),
+                   calls(call("c1", "geocode", {"place": "Tromsø"})),
+                   result("c1", "geocode", {"lat": 69.65, "lon": 18.96}),
+                   calls(call("c2", "weather_at", {"lat": lat, "lon": lon})),
+                   result("c2", "weather_at", {"temp_c": -6, "condition": "snow"}),
+                   calls(call("c3", "send_email", {"to": "ola@nord.no", "subject": "Weather in Tromsø",
+                                                   "body": "Tromsø: -6 °C and snow."})),
+                   result("c3", "send_email", {"status": "sent"}),
+                   answer("Tromsø has -6 °C and snow; I emailed ola@nord.no."))
+    add("unchained_call", "h-made-up-coordinates", _geo(69.65, 18.96), _geo(60.39, 5.32))
+
+    def _mail(name: str, args: dict[str, Any], res: Any, final: str) -> dict[str, Any]:
+        return rec("single_tool", [EMAIL, SEARCH, CALC], user("Send an email to bob@fjord.org with the subject 'Hi' saying I'll be late."),
+                   calls(call("c1", name, args)), result("c1", name, res), answer(final))
+    add("tool_mismatch", "h-search-for-email",
+        _mail("send_email", {"to": "bob@fjord.org", "subject": "Hi", "body": "I'll be late."}, {"status": "sent"},
+              "Sent to bob@fjord.org."),
+        _mail("calculate", {"expression": "1+1"}, {"result": 2}, "Sent to bob@fjord.org."))
+
+    def _db(final: str) -> dict[str, Any]:
+        return rec("single_tool", [DB, EMAIL], user("What were total sales in March?"),
+                   calls(call("c1", "database_query", {"query": "SELECT sum(amount) AS total FROM sales WHERE month = 3"})),
+                   result("c1", "database_query", {"rows": [{"total": 18250.75}]}), answer(final))
+    add("result_ignored", "h-query-result-dropped", _db("March sales totalled 18250.75."),
+        _db("The query on the sales table ran successfully."))
+
+    def _tr(second: dict[str, Any], r2: Any, final: str) -> dict[str, Any]:
+        return rec("multi_tool_parallel", [TRANSLATE, WEATHER], user("Translate 'thank you' into French and into German."),
+                   calls(call("c1", "translate", {"text": "thank you", "target_language": "fr"}), call("c2", "translate", second)),
+                   result("c1", "translate", {"translation": "merci"}), result("c2", "translate", r2), answer(final))
+    add("duplicate_parallel_call", "h-same-language-twice",
+        _tr({"text": "thank you", "target_language": "de"}, {"translation": "danke"}, "French: merci; German: danke."),
+        _tr({"text": "thank you", "target_language": "fr"}, {"translation": "merci"}, "French: merci."))
+
+    def _clock(args: dict[str, Any], res: Any, final: str) -> dict[str, Any]:
+        return rec("single_tool", [CLOCK, CALC], user("Give me the current unix timestamp in UTC."),
+                   calls(call("c1", "get_current_datetime", args)), result("c1", "get_current_datetime", res),
+                   answer(final))
+    add("option_ignored", "h-unix-format-dropped",
+        _clock({"timezone": "UTC", "format": "unix"}, {"datetime": 1775000000}, "It is 1775000000."),
+        _clock({"timezone": "UTC"}, {"datetime": "2026-03-31T23:33:20Z"}, "It is 2026-03-31T23:33:20Z."))
+    add("no_tool_live_or_claimed", "h-live-rate",
+        rec("no_tool_needed", [FX, CALC], user("What does the currency code EUR stand for?"),
+            answer("EUR is the code of the euro, the currency of the euro area.")),
+        rec("no_tool_needed", [FX, CALC], user("What's the euro to dollar exchange rate right now? Convert 100 EUR."),
+            answer("100 euros is roughly 108 dollars at the moment.")))
+
+    def _retry_file(second: dict[str, Any], final: str) -> dict[str, Any]:
+        return rec("error_recovery", [READ, LS], user("Open my notes file notes/todo.md."),
+                   calls(call("c1", "read_file", {"path": "notes/todo.txt"})),
+                   result("c1", "read_file", {"error": "file_not_found", "message": "notes/todo.txt does not exist"}),
+                   calls(call("c2", "read_file", second)),
+                   result("c2", "read_file", {"content": "buy milk"}), answer(final))
+    add("retry_unchanged", "h-same-missing-file", _retry_file({"path": "notes/todo.md"}, "It says: buy milk."),
+        _retry_file({"path": "notes/todo.txt"}, "It says: buy milk."))
+    return out
+
+
 def records() -> list[dict[str, Any]]:
     """The corpus as records: clean twin then faulty twin, for every pair."""
     out = []
-    for cls, name, clean, bad in pairs():
+    for cls, name, clean, bad in pairs() + holdout_pairs():
         for faulty, r in ((False, clean), (True, bad)):
             r = copy.deepcopy(r)
             r["meta"] = {"corpus": {"class": cls, "pair": name, "faulty": faulty}}
@@ -395,6 +511,14 @@ if __name__ == "__main__":
 
     if "--measure" in sys.argv:
         print(json.dumps(measure(verbose=True), indent=1))
+    elif "--holdout" in sys.argv:
+        rows = []
+        for cls, name, clean, bad in holdout_pairs():
+            for faulty, r in ((False, clean), (True, bad)):
+                r = copy.deepcopy(r)
+                r["meta"] = {"corpus": {"class": cls, "pair": name, "faulty": faulty}}
+                rows.append(r)
+        print(json.dumps(measure(rows, verbose=True), indent=1))
     else:
         JSONL.write_text(dump(), encoding="utf-8")
         print(f"wrote {JSONL} ({len(records())} records)")

@@ -43,7 +43,10 @@ def test_planted_corpus_hit_rate_and_clean_twin_false_flags():
     assert m["false_flag_rate"] <= 0.05, m
 
 
-@pytest.mark.parametrize("cls,name,clean,bad", G.pairs(), ids=[f"{c}/{n}" for c, n, *_ in G.pairs()])
+ALL_PAIRS = G.pairs() + G.holdout_pairs()
+
+
+@pytest.mark.parametrize("cls,name,clean,bad", ALL_PAIRS, ids=[f"{c}/{n}" for c, n, *_ in ALL_PAIRS])
 def test_each_faulty_twin_gets_its_own_code(cls, name, clean, bad):
     want = {"no_tool_live_or_claimed": {"live_data_no_call", "claimed_lookup"}}.get(cls, {cls})
     issues = validate_record(copy.deepcopy(bad))
