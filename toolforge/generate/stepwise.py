@@ -38,6 +38,7 @@ REASONING_HEAVY = (160, 600)
 PLAN = (40, 600)
 STEP_TRIES = 2  # teacher replies per step before the job attempt is given up
 TRANSCRIPT_MAX = 4000
+MIN_REQUEST_WORDS = 4  # SmolLM2 answers the request step with a bare name ("Trevor Trout") more often than not
 
 
 class StepFailed(Exception):
@@ -119,8 +120,8 @@ class StepwiseGenerator:
                                     max_tokens=200)
             user = str(value.get("user", "")).strip() if isinstance(value, dict) else ""
             why = None
-            if len(user) < 10:
-                why = ("plan_shape", "the request is empty or too short")
+            if len(user) < 10 or len(user.split()) < MIN_REQUEST_WORDS:
+                why = ("plan_shape", "the request is empty or too short (a name or a label is not a request)")
             elif (where := copied_example(user)) is not None:
                 why = ("copied_example", f"the request copies {where}")
             elif (leak := prompt_leak(user)) is not None:
