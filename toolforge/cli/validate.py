@@ -20,6 +20,7 @@ def validate_cmd(
     db: Annotated[Optional[Path], typer.Option("--db", envvar="TOOLFORGE_DB", help="DuckDB store file (default toolforge.duckdb).")] = None,
     execute: Annotated[bool, typer.Option("--execute", help="Also run safe registered tools and compare their results.")] = False,
     judge: Annotated[Optional[str], typer.Option("--judge", metavar="TEACHER_SPEC", help="Also ask an LLM judge (e.g. openai:MODEL@URL, llamacpp:smollm2).")] = None,
+    rubric: Annotated[Optional[Path], typer.Option("--rubric", metavar="FILE", help="The judge's rubric (YAML: common and per-scenario checks), merged over the packaged one.")] = None,
     scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SCENARIOS), metavar="SCENARIO", help="Store only: only these scenarios.")] = None,
     status: Annotated[Status, typer.Option(help="Store only: which records (any, unvalidated, valid, invalid, ...).")] = "any",
     limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many records.")] = None,
@@ -37,8 +38,10 @@ def validate_cmd(
 
     if file is not None and db is not None:
         raise UsageError("give either a JSON Lines FILE or --db, not both")
+    if rubric is not None and judge is None:
+        raise UsageError("--rubric is the judge's rubric: give --judge TEACHER_SPEC too")
     cfg = ValidateConfig(file=str(file) if file is not None else None, db=str(db or "toolforge.duckdb"),
-                         execute=execute, judge=judge, scenarios=scenario, status=status, limit=limit,
+                         execute=execute, judge=judge, rubric=str(rubric) if rubric else None, scenarios=scenario, status=status, limit=limit,
                          check_scenario=not no_scenario_check, check_grounding=not no_grounding)
     from toolforge.cli.display import activity
 

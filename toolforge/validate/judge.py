@@ -213,7 +213,8 @@ class Judge:
     def from_spec(cls, spec: str, *, rubric_path: str | None = None, **options: Any) -> Judge:
         from toolforge.backends import load_teacher
 
-        return cls(load_teacher(spec, **options), spec=spec, rubrics=load_rubrics(rubric_path))
+        rubrics = load_rubrics(rubric_path)  # a bad rubric file fails before a model is loaded
+        return cls(load_teacher(spec, **options), spec=spec, rubrics=rubrics)
 
     async def _ask(self, prompt: str, check_ids: list[str]) -> str:
         from toolforge.backends import ChatRequest

@@ -19,6 +19,7 @@ class ValidateConfig(BaseModel):
     db: str = "toolforge.duckdb"
     execute: bool = False
     judge: str | None = None          # teacher spec
+    rubric: str | None = None         # the judge's rubric file (merged over the packaged one)
     scenarios: list[str] | None = None
     status: str = "any"
     limit: int | None = None
@@ -68,7 +69,7 @@ def _run_file(cfg: ValidateConfig) -> Report:
         check_readable(cfg.file)
     validator = RecordValidator(check_scenario=cfg.check_scenario, check_grounding=cfg.check_grounding)
     checker = _execution_checker() if cfg.execute else None
-    judge = _judge(cfg.judge) if cfg.judge else None
+    judge = _judge(cfg.judge, cfg.rubric) if cfg.judge else None
     schema, exe, jud = Summary("schema"), Summary("execution"), Summary("judge")
     report = Report(cfg.file, [schema] + ([exe] if checker else []) + ([jud] if judge else []))
     n = 0
@@ -97,8 +98,8 @@ def _run_file(cfg: ValidateConfig) -> Report:
             if rec is None:
                 continue
             for tool, summary in ((checker, exe), (judge, jud)):
-                if tool is None:
-                    continue
+                if tool is None or (tool is judge and any(i.severity == "error" for i in issues)):
+                    continue  # the judge costs most: not asked about what the checks already rejected
                 more = tool.check(rec)
                 summary.add(more)
                 if more:
@@ -117,10 +118,10 @@ def _execution_checker() -> Any:
     return ExecutionChecker()
 
 
-def _judge(spec: str) -> Any:
+def _judge(spec: str, rubric: str | None = None) -> Any:
     from toolforge.validate.judge import Judge
 
-    return Judge.from_spec(spec)
+    return Judge.from_spec(spec, rubric_path=rubric)
 
 
 def _run_store(cfg: ValidateConfig) -> Report:
@@ -129,11 +130,16 @@ def _run_store(cfg: ValidateConfig) -> Report:
 
     sel = make_selection(scenarios=cfg.scenarios, status=cfg.status, limit=cfg.limit, include_duplicates=True)
     results: list[tuple[str, list[Issue]]] = []
+    if cfg.judge and cfg.rubric:
+        from toolforge.validate.judge import load_rubrics
+
+        load_rubrics(cfg.rubric)  # a bad rubric file fails before anything is written
     with open_store(cfg.db, create=False) as store:
         summaries = [validate_store(store, sel, "schema", check_scenario=cfg.check_scenario,
                                     check_grounding=cfg.check_grounding, results=results)]
         if cfg.execute:
             summaries.append(validate_store(store, sel, "execution", results=results))
         if cfg.judge:
-            summaries.append(validate_store(store, sel, "judge", results=results, teacher=cfg.judge))
+            summaries.append(validate_store(store, sel, "judge", results=results, teacher=cfg.judge,
+                                            rubric_path=cfg.rubric))
     return Report(cfg.db, summaries, results)

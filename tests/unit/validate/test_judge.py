@@ -13,9 +13,19 @@ import pytest
 
 from toolforge.backends.base import TransientError
 from toolforge.backends.fake import FakeTeacher
+from toolforge.review import review_status
 from toolforge.store import open_store
 from toolforge.validate import Issue, validate_store
-from toolforge.validate.judge import Judge, judge_prompt, parse_verdict
+from toolforge.validate.judge import (
+    Judge,
+    judge_agreement,
+    judge_prompt,
+    judge_schema,
+    load_rubrics,
+    parse_judgement,
+    parse_verdict,
+    rubric_for,
+)
 
 
 def test_prompt_shows_tools_calls_results_and_answer(sample_dicts):
@@ -66,8 +76,6 @@ def test_judge_store_keeps_verdicts_and_reasons(filled_db, sample_records):
 
 
 # -- rubric per scenario, a verdict per check, scores stored, agreement with review (issue #15) ------------
-from toolforge.review import review_status  # noqa: E402
-from toolforge.validate.judge import judge_agreement, judge_schema, load_rubrics, parse_judgement, rubric_for  # noqa: E402
 
 
 def _reply(scenario, fail=(), score=4):
@@ -183,3 +191,20 @@ def test_records_failing_the_deterministic_checks_are_not_sent_to_the_judge(fill
         assert summary.records == len(recs) - 1 and len(t.requests) == len(recs) - 1
         judged = {r for (r,) in store.con.execute("SELECT record_id FROM judge_verdicts").fetchall()}
     assert recs[0].id not in judged and len(judged) == len(recs) - 1
+
+
+def test_validate_file_uses_the_rubric_file_and_skips_rejected_records(tmp_path, sample_dicts):
+    from toolforge.validate.service import ValidateConfig, run_validate
+
+    rubric = tmp_path / "rubric.yaml"
+    rubric.write_text("scenarios:\n  single_tool:\n    units_right: Units match what the user asked.\n")
+    bad = json.loads(json.dumps(next(d for d in sample_dicts if d["scenario"] == "single_tool")))
+    bad["messages"][-1]["content"] = "It is 9 °C in Oslo."  # answer_ungrounded: the judge is not asked
+    f = tmp_path / "two.jsonl"
+    good = next(d for d in sample_dicts if d["scenario"] == "single_tool")
+    f.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    report = run_validate(ValidateConfig(file=str(f), judge="fake:", rubric=str(rubric)))
+    judge_summary = next(s for s in report.summaries if s.stage == "judge")
+    assert judge_summary.records == 1
+    schema = next(s for s in report.summaries if s.stage == "schema")
+    assert schema.codes["answer_ungrounded"] == 1
