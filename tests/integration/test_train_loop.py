@@ -46,7 +46,7 @@ def test_train_writes_an_adapter_that_loads_and_the_loss_falls(loop, run_cli):
     out = loop / "student"
     proc = run_cli("train", "--data", loop / "exp" / "train.parquet", "--base-model", loop / "tiny", "-o", out,
                    "--max-steps", "10", "--batch-size", "2", "--grad-accum", "1", "--learning-rate", "5e-3",
-                   "--max-length", "2048", "--json", check=True, timeout=900)
+                   "--max-length", "2048", "--merge", "--json", check=True, timeout=900)
     summary = json.loads(proc.stdout)
     assert summary["steps"] == 10 and summary["encoding"]["masking"] == "generation_markers"
     assert 0 < summary["encoding"]["trained_tokens"] < summary["encoding"]["tokens"]
@@ -64,6 +64,8 @@ def test_train_writes_an_adapter_that_loads_and_the_loss_falls(loop, run_cli):
     assert ref.adapter == out / "adapter" and Path(ref.base) == loop / "tiny"
     model = load_model(ref)
     assert type(model).__name__ == "PeftModelForCausalLM"
+    merged = load_model(resolve_model(str(out / "merged")))   # --merge: a plain model folder
+    assert type(merged).__name__ == "LlamaForCausalLM"
 
 
 def test_the_student_is_scored_with_hf_and_gaps_writes_a_recipe_from_it(loop, run_cli):
