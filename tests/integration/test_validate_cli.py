@@ -110,9 +110,11 @@ def test_execute_catches_a_wrong_calculation(run_cli, sample_dicts, tmp_path):
     proc = run_cli("validate", f, "--execute", "--json")
     assert proc.returncode == 1, proc.stderr
     out = json.loads(proc.stdout)
-    assert out["summary"]["schema"]["failed"] == 0
+    # the answer (3289.83) no longer matches the stored result: the grounding check sees it without running anything
+    assert out["summary"]["schema"]["failed"] == 1 and out["summary"]["schema"]["codes"]["answer_ungrounded"] == 1
     assert out["summary"]["execution"]["failed"] == 1
-    (res,) = out["results"]
+    grounding, res = out["results"]
+    assert grounding["where"].startswith(f"{f}:2") and "3289.83" in grounding["issues"][0]["message"]
     assert res["where"].startswith(f"{f}:2") and res["issues"][0]["code"] == "exec_mismatch"
     assert "3289.83" in res["issues"][0]["message"]
 
