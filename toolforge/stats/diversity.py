@@ -180,17 +180,20 @@ class NearDuplicateGate:
 
         gate = NearDuplicateGate.create(threshold=0.92)   # None when the semantic extra is missing
         if gate is not None:
-            dup = gate.check(text)        # (similarity, earlier text) of the nearest, or None when new
-            if dup is None: gate.add(text)  # only accepted requests join the gate
+            dup = await asyncio.to_thread(gate.admit, text)  # (similarity, earlier text), or None: admitted
 
-    ``seed(texts)`` preloads the requests of a resumed run. Embeddings are computed one request at
-    a time on the CPU (a few ms each once the model is loaded).
+    ``admit`` checks and adds in one step under a lock (safe from worker threads); ``check`` and
+    ``add`` are the two halves. ``seed(texts)`` preloads the requests of a resumed run. Embeddings
+    are computed one request at a time on the CPU (a few ms each once the model is loaded).
     """
 
     def __init__(self, threshold: float = 0.92) -> None:
+        import threading
+
         import numpy as np
 
         self.threshold = threshold
+        self._lock = threading.Lock()
         self._texts: list[str] = []
         self._m = np.zeros((0, 384), dtype=np.float32)
 
@@ -211,19 +214,37 @@ class NearDuplicateGate:
             self._m = np.vstack([self._m, self._embed(texts)])
             self._texts.extend(texts)
 
-    def check(self, text: str) -> tuple[float, str] | None:
+    def admit(self, text: str) -> tuple[float, str] | None:
+        """None when ``text`` is new (it joins the gate), else ``(similarity, the earlier text)``."""
         v = self._embed([text])[0]
-        self._last = (text, v)
+        with self._lock:
+            hit = self._nearest(v)
+            if hit is None:
+                import numpy as np
+
+                self._m = np.vstack([self._m, v[None, :]])
+                self._texts.append(text)
+            return hit
+
+    def _nearest(self, v: Any) -> tuple[float, str] | None:
         if not len(self._texts):
             return None
         sims = self._m @ v
         i = int(sims.argmax())
         return (round(float(sims[i]), 4), self._texts[i]) if sims[i] >= self.threshold else None
 
+    def check(self, text: str) -> tuple[float, str] | None:
+        """``(similarity, the earlier text)`` of the nearest admitted request at or above the threshold, else None."""
+        v = self._embed([text])[0]
+        with self._lock:
+            self._last = (text, v)
+            return self._nearest(v)
+
     def add(self, text: str) -> None:
         import numpy as np
 
-        last = getattr(self, "_last", None)
-        v = last[1] if last is not None and last[0] == text else self._embed([text])[0]
-        self._m = np.vstack([self._m, v[None, :]])
-        self._texts.append(text)
+        with self._lock:
+            last = getattr(self, "_last", None)
+            v = last[1] if last is not None and last[0] == text else self._embed([text])[0]
+            self._m = np.vstack([self._m, v[None, :]])
+            self._texts.append(text)

@@ -87,3 +87,6 @@ def test_near_duplicate_gate_rejects_a_paraphrase():
     dup = gate.check("How is the weather in Oslo today?")
     assert dup is not None and dup[0] >= 0.8 and "Oslo" in dup[1]
     assert gate.check("Translate 'good night' into Japanese.") is None
+    assert gate.admit("Translate 'good night' into Japanese.") is None      # admitted
+    again = gate.admit("Please translate 'good night' to Japanese.")
+    assert again is not None and "Japanese" in again[1]
