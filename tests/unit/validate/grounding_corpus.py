@@ -506,11 +506,34 @@ def measure(lines: list[dict[str, Any]] | None = None, *, verbose: bool = False)
     return out
 
 
+def measure_clean(db: str) -> dict[str, Any]:
+    """How many records of a store (clean data, e.g. BFCL imported with ``toolforge import -f bfcl``) get a
+    grounding issue, by code."""
+    from collections import Counter
+
+    from toolforge.store import make_selection, open_store
+    from toolforge.validate import RecordValidator
+    from toolforge.validate.grounding import GROUNDING_CODES
+
+    v = RecordValidator()
+    n = flagged = 0
+    codes: Counter[str] = Counter()
+    with open_store(db, read_only=True) as store:
+        for rec in store.iter_records(make_selection(include_duplicates=True)):
+            n += 1
+            found = {i.code for i in v.validate(rec.to_dict()) if i.code in GROUNDING_CODES}
+            flagged += bool(found)
+            codes.update(found)
+    return {"records": n, "flagged": flagged, "rate": round(flagged / n, 4) if n else None, "codes": dict(codes)}
+
+
 if __name__ == "__main__":
     import sys
 
     if "--measure" in sys.argv:
         print(json.dumps(measure(verbose=True), indent=1))
+    elif "--clean" in sys.argv:
+        print(json.dumps(measure_clean(sys.argv[sys.argv.index("--clean") + 1]), indent=1))
     elif "--holdout" in sys.argv:
         rows = []
         for cls, name, clean, bad in holdout_pairs():
