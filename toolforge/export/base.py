@@ -137,15 +137,18 @@ def json_dataset(rows: list[dict[str, Any]], features: Any) -> Any:
         elif isinstance(feat, Json):
             columns[name] = pa.ExtensionArray.from_storage(pa.json_(), pa.array([encode(feat, v) for v in values],
                                                                                  pa.string()))
-        elif isinstance(feat, List) and isinstance(feat.feature, Json) and all(isinstance(v, list) for v in values):
-            item = feat.feature
+        elif isinstance(feat, List) and isinstance(feat.feature, Json) and all(type(v) is list for v in values):
+            enc = feat.feature.encode_example
             offsets, flat = [0], []
             shared: dict[int, tuple[list[Any], list[Any]]] = {}
             for v in values:
                 hit = shared.get(id(v))
-                if hit is None or hit[0] is not v:
-                    hit = shared[id(v)] = (v, [encode(item, x) for x in v])
-                flat.extend(hit[1])
+                if hit is not None and hit[0] is v:
+                    flat.extend(hit[1])
+                else:
+                    strs = [ujson_dumps(x) if type(x) is dict else enc(x) for x in v]
+                    shared[id(v)] = (v, strs)
+                    flat.extend(strs)
                 offsets.append(len(flat))
             storage = pa.ExtensionArray.from_storage(pa.json_(), pa.array(flat, pa.string()))
             columns[name] = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), storage)
