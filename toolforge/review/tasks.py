@@ -108,7 +108,7 @@ def build_task(record: Record, *, kind: str = "text", audio: dict[str, Any] | No
         "title": title,
         "dialogue": dialogue(record, timing),
         "tools": tools_text(record),
-        "tools_html": _tools_html(json.dumps(record.tools_dump(), sort_keys=True, ensure_ascii=False)),
+        "tools_html": _tools_html(json.dumps(record.tools_dump(), ensure_ascii=False)),  # schema order kept
         "checklist": checklist(record.scenario),
         "revision_of": str(parent["record_id"]) if parent else "",
         "parent_task": int(parent["task_id"]) if parent and parent.get("task_id") else "",

@@ -129,6 +129,14 @@ def test_tools_panel_is_typed_and_escaped():
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;x&lt;/b&gt;" in html
     assert "one of: &quot;metric&quot;, &quot;imperial&quot;" in html
     assert "<td>required</td>" in html and "<td>optional</td>" in html and "min 0; max 7" in html
+    assert html.index("<code>units</code>") < html.index("<code>days</code>")   # the schema's order
+
+
+def test_task_panel_keeps_the_schema_order(sample_records):
+    from toolforge.review.tasks import build_task
+
+    html = build_task(sample_records[0])["data"]["tools_html"]
+    assert html.index("<code>city</code>") < html.index("<code>units</code>") < html.index("<code>days</code>")
 
 
 def test_feedback_sentence(by_scenario):
