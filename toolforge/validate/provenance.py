@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,12 @@ class _Index:
                 data = yaml.safe_load(p.read_text("utf-8")) or {}
                 self.personas += [words(x) for x in data.get("personas") or [] if isinstance(x, str)]
         self.scenarios = [s for s in SCENARIOS] + list(SPACED_SCENARIOS)
+        # precomputed once (checks stay the same, see copied_example / prompt_leak)
+        self.example_sets = [(where, frozenset(toks)) for where, toks in self.examples if len(toks) >= 4]
+        self.by_size = sorted((len(theirs), k) for k, (_, theirs) in enumerate(self.example_sets))
+        self.sizes = [t for t, _ in self.by_size]
+        self.scenario_checks = [(s, "_" in s, s.split()) for s in self.scenarios]
+        self.persona_checks = [p for p in self.personas if len(p) >= 3]
 
 
 @lru_cache(maxsize=4)
@@ -89,15 +96,26 @@ def _contains(hay: list[str], needle: list[str]) -> bool:
 
 def copied_example(text: str, *, root: str | None = None) -> str | None:
     """Which example ``text`` copies, or None."""
-    idx = _index(root)
-    toks = words(text)
+    return _copied(words(text), _index(root))
+
+
+def _copied(toks: list[str], idx: _Index) -> str | None:
     if not toks:
         return None
-    mine = set(toks)
-    for where, ex in idx.examples:
-        if len(ex) >= 4 and len(toks) >= 4:
-            theirs = set(ex)
-            if len(mine & theirs) / len(mine | theirs) >= NEAR:
+    if len(toks) >= 4:
+        mine = set(toks)
+        m = len(mine)
+        # Jaccard <= smaller set / larger set: only examples of a near size can reach NEAR (bounds widened by
+        # one, the exact test follows); checked in the examples' order, so the same example is named
+        lo = bisect_left(idx.sizes, NEAR * m - 1)
+        hi = bisect_right(idx.sizes, m / NEAR + 1)
+        for k in sorted(k for _, k in idx.by_size[lo:hi]):
+            where, theirs = idx.example_sets[k]
+            t = len(theirs)
+            if (m / t if m < t else t / m) < NEAR:
+                continue
+            shared = len(mine & theirs)
+            if shared / (m + t - shared) >= NEAR:
                 return where
     for sh in _shingles(toks):
         if sh in idx.example_shingles:
@@ -107,18 +125,23 @@ def copied_example(text: str, *, root: str | None = None) -> str | None:
 
 def prompt_leak(text: str, *, root: str | None = None) -> str | None:
     """What prompt text ``text`` holds, or None."""
-    idx = _index(root)
+    return _leak(text, words(text), _index(root))
+
+
+def _leak(text: str, toks: list[str], idx: _Index) -> str | None:
     low = text.lower()
-    toks = words(text)
-    for s in idx.scenarios:
-        if ("_" in s and s in low) or ("_" not in s and _contains(toks, s.split())):
+    present = set(toks)
+    for s, underscored, parts in idx.scenario_checks:
+        if (underscored and s in low) or (not underscored and parts[0] in present and _contains(toks, parts)):
             return f"the scenario name {s!r}"
-    for persona in idx.personas:
-        if len(persona) >= 3 and _contains(toks, persona) and len(persona) / max(1, len(toks)) >= PERSONA_SHARE:
+    n = max(1, len(toks))
+    for persona in idx.persona_checks:  # cheap tests first: share of the words, first word present
+        if len(persona) / n >= PERSONA_SHARE and persona[0] in present and _contains(toks, persona):
             return f"the persona line {' '.join(persona)!r}"
-    for sh in _shingles(toks):
-        if sh in idx.prompt_shingles:
-            return f"prompt text {' '.join(sh)!r}"
+    if len(toks) >= SHINGLE:
+        for sh in _shingles(toks):
+            if sh in idx.prompt_shingles:
+                return f"prompt text {' '.join(sh)!r}"
     return None
 
 
@@ -143,17 +166,19 @@ def check_provenance(data: Any, *, root: str | None = None) -> list[Issue]:
         return []
     user, answer = _texts(data)
     issues: list[Issue] = []
+    idx = _index(root)
     if user is not None:
-        where = copied_example(user[1], root=root)
+        toks = words(user[1])  # tokenised once for both checks
+        where = _copied(toks, idx)
         if where:
             issues.append(Issue("copied_example", f"messages[{user[0]}].content",
                                 f"the user request copies a few-shot example ({where}): write the user's own request"))
-        leak = prompt_leak(user[1], root=root)
+        leak = _leak(user[1], toks, idx)
         if leak:
             issues.append(Issue("prompt_leak", f"messages[{user[0]}].content",
                                 f"the user request holds {leak}: write what the user would say, not the instructions"))
     if answer is not None:
-        where = copied_example(answer[1], root=root)
+        where = _copied(words(answer[1]), idx)
         if where:
             issues.append(Issue("copied_example", f"messages[{answer[0]}].content",
                                 f"the answer copies a few-shot example ({where}): answer from this conversation's results"))
