@@ -170,14 +170,38 @@ class StepwiseGenerator:
                                          for c in raw if isinstance(c, dict)])
         raise StepFailed("plan_shape", "no usable turn of calls")
 
+    async def _env_call(self, job: Job, attempt: int, out: list[Attempt], call: dict[str, Any], world: WorldState, *,
+                        force_error: bool, seed: int) -> Any:
+        """One environment call; the simulator is the teacher, so its transient errors get the runner's retries."""
+        import asyncio
+
+        from toolforge.generate.runner import RETRY_AFTER_MAX
+
+        cfg = self.r.cfg
+        for t in range(cfg.max_retries + 1):
+            t0 = time.monotonic()
+            try:
+                return await self.env.call(call["name"], call["arguments"], world, force_error=force_error, seed=seed)
+            except TransientError as exc:
+                out.append(Attempt(job.scenario, job.index, attempt, "transport", exc.code, exc.message[:500],
+                                   latency_s=time.monotonic() - t0))
+                if t == cfg.max_retries:
+                    raise StepFailed(exc.code, exc.message, transport=True) from None
+                if exc.retry_after is not None:
+                    delay = min(exc.retry_after, RETRY_AFTER_MAX) + self.r.rng.uniform(0, 0.1)
+                else:
+                    delay = min(cfg.backoff_max, cfg.backoff_base * 2 ** t) * self.r.rng.uniform(0.5, 1.0)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
     async def results(self, job: Job, attempt: int, out: list[Attempt], world: WorldState, turn: Turn, *,
                       force_error: bool = False) -> None:
         for j, call in enumerate(turn.calls):
             t0 = time.monotonic()
             res = None
             for k in range(STEP_TRIES):
-                res = await self.env.call(call["name"], call["arguments"], world, force_error=force_error,
-                                          seed=(job.seed + 7919 * attempt + 977 * len(world.history) + j + k) & 0x7FFFFFFF)
+                res = await self._env_call(job, attempt, out, call, world, force_error=force_error,
+                                           seed=(job.seed + 7919 * attempt + 977 * len(world.history) + j + k) & 0x7FFFFFFF)
                 if res.result is not None:
                     break
             assert res is not None
