@@ -9,7 +9,13 @@ import pytest
 
 from tests.unit.train.tiny import tiny_model_dir
 from toolforge.record import Record
-from toolforge.train.encode import BUILTIN_TEMPLATES, encode, expressible, has_generation_markers, template_source
+from toolforge.train.encode import (
+    BUILTIN_TEMPLATES,
+    encode,
+    expressible,
+    has_generation_markers,
+    template_source,
+)
 
 SAMPLE = Path(__file__).parents[3] / "examples" / "sample.jsonl"
 CHATML_TOOLS = BUILTIN_TEMPLATES["chatml_tools"].read_text("utf-8")
