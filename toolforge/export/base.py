@@ -120,6 +120,7 @@ def json_dataset(rows: list[dict[str, Any]], features: Any) -> Any:
     shared by many rows (a run's tool set) is encoded once. Any other feature: ``from_list``.
     """
     import pyarrow as pa
+    from datasets.fingerprint import generate_random_fingerprint
     from datasets.info import DatasetInfo
     from datasets.table import InMemoryTable
     from datasets.utils.json import ujson_dumps
@@ -154,7 +155,45 @@ def json_dataset(rows: list[dict[str, Any]], features: Any) -> Any:
             columns[name] = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), storage)
         else:
             return Dataset.from_list(rows, features=features)
-    return Dataset(InMemoryTable(pa.table(columns)), info=DatasetInfo(features=features))
+    # a random fingerprint, as datasets gives unhashable data: hashing the table (pickling every value)
+    # cost a tenth of an export, and the fingerprint only names cache files; it is not written to Parquet
+    return Dataset(InMemoryTable(pa.table(columns)), info=DatasetInfo(features=features),
+                   fingerprint=generate_random_fingerprint())
+
+
+def write_parquet(ds: Any, path: str) -> None:
+    """``ds.to_parquet(path)``, with the row-group size datasets would pick given up front.
+
+    ``to_parquet`` estimates the size from a formatted copy of the first 1,000 rows when a
+    column decodes (``Json`` does), though only Audio/Image/Video columns change the estimate:
+    without them it is ``ds.data.nbytes``, so the same batch size (and the same bytes) comes
+    from that directly. Datasets with media columns go through ``to_parquet`` as they are.
+    """
+    from datasets import Audio, Image, Video  # type: ignore[attr-defined]  # mypy sees the repo's datasets/ folder
+    from datasets.arrow_writer import get_writer_batch_size_from_data_size, get_writer_batch_size_from_features
+
+    media = False
+
+    def visit(feat: Any) -> None:
+        nonlocal media
+        if isinstance(feat, Audio | Image | Video):
+            media = True
+        elif isinstance(feat, dict):
+            for v in feat.values():
+                visit(v)
+        elif isinstance(feat, list | tuple):
+            for v in feat:
+                visit(v)
+        elif hasattr(feat, "feature"):  # List, Sequence, LargeList
+            visit(feat.feature)
+
+    visit(dict(ds.features))
+    if media or ds._indices is not None:
+        ds.to_parquet(path)
+        return
+    batch = get_writer_batch_size_from_features(ds.features) or get_writer_batch_size_from_data_size(
+        len(ds), ds.data.nbytes)
+    ds.to_parquet(path, batch_size=batch)
 
 
 def write_lines(path: Path, lines: Iterable[str]) -> Path:

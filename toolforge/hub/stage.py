@@ -95,7 +95,7 @@ def _row(rec: Record, audio: list[dict[str, Any]] | None, with_audio: bool, thin
 
 def _write_shards(rows: list[dict[str, Any]], split: str, data_dir: Path, with_audio: bool) -> list[Path]:
     from datasets import Audio, List  # type: ignore[attr-defined]  # mypy sees the repo's datasets/ folder
-    from toolforge.export.base import json_dataset
+    from toolforge.export.base import json_dataset, write_parquet
 
     shards: list[list[dict[str, Any]]] = [[]]
     size = 0
@@ -112,7 +112,7 @@ def _write_shards(rows: list[dict[str, Any]], split: str, data_dir: Path, with_a
         if with_audio:  # bytes are already embedded: a cast, no audio encoding (no torchcodec needed)
             ds = ds.cast_column("audio", List(Audio()))
         path = data_dir / f"{split}-{i:05d}-of-{len(shards):05d}.parquet"
-        ds.to_parquet(str(path))
+        write_parquet(ds, str(path))  # ds.to_parquet, row-group size given up front
         paths.append(path)
     return paths
 
