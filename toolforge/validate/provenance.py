@@ -5,7 +5,8 @@ Two issue codes (both errors):
 - ``copied_example``: the user request or the final answer is a verbatim or
   near copy of one of the project's few-shot examples (``prompts/*/examples.json``):
   the same words (Jaccard of word sets >= :data:`NEAR`, for texts of at least
-  four words), or a run of :data:`SHINGLE` words in common;
+  four words), or a run of :data:`SHINGLE` words in common; or a tool result
+  holds a run of :data:`RESULT_SHINGLE` words of an example's result (its values leaked);
 - ``prompt_leak``: the user request holds prompt text: a persona line of the
   seed pools making up most of it, a run of :data:`SHINGLE` words of a prompt
   template, or a scenario's name ("multi_tool_parallel", "complex multi-step").
@@ -28,11 +29,30 @@ from toolforge.validate.issues import Issue
 
 NEAR = 0.75
 SHINGLE = 7
+RESULT_SHINGLE = 4  # four words in a row of an example's result text in a record's tool result: its values leaked
 PERSONA_SHARE = 0.5
 _WORD = re.compile(r"[0-9a-z]+")
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 SPACED_SCENARIOS = ("complex multi step", "multi tool parallel", "multi tool sequential", "no tool needed",
                     "reasoning heavy", "single tool call scenario")
+
+
+def _example_calls(ex: Any) -> list[dict[str, Any]]:
+    if not isinstance(ex, dict):
+        return []
+    calls = [c for turn in ex.get("turns") or [] for c in (turn if isinstance(turn, list) else [])]
+    calls += [ex[k] for k in ("failed", "retry") if isinstance(ex.get(k), dict)]
+    return [c for c in calls if isinstance(c, dict)]
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 def words(text: str) -> list[str]:
@@ -50,12 +70,17 @@ class _Index:
         from toolforge.record import SCENARIOS
 
         self.examples: list[tuple[str, list[str]]] = []  # (where, words)
+        self.result_shingles: dict[tuple[str, ...], str] = {}  # the example results' own words (their values)
         for path in sorted(root.glob("*/examples.json")):
             try:
                 data = json.loads(path.read_text("utf-8"))
             except (OSError, json.JSONDecodeError):
                 continue
             for i, ex in enumerate(data if isinstance(data, list) else []):
+                for call in _example_calls(ex):
+                    for value in _strings(call.get("result")):
+                        for sh in _shingles(words(value), RESULT_SHINGLE):
+                            self.result_shingles.setdefault(sh, f"{path.parent.name} example {i + 1} (result)")
                 for key in ("user", "answer"):
                     if isinstance(ex, dict) and isinstance(ex.get(key), str):
                         self.examples.append((f"{path.parent.name} example {i + 1} ({key})", words(ex[key])))
@@ -177,6 +202,18 @@ def check_provenance(data: Any, *, root: str | None = None) -> list[Issue]:
         if leak:
             issues.append(Issue("prompt_leak", f"messages[{user[0]}].content",
                                 f"the user request holds {leak}: write what the user would say, not the instructions"))
+    for i, m in enumerate(data.get("messages") or []):
+        if isinstance(m, dict) and m.get("role") == "tool" and isinstance(m.get("content"), str):
+            try:
+                values = _strings(json.loads(m["content"]))
+            except json.JSONDecodeError:
+                values = [m["content"]]
+            hit = next((idx.result_shingles[sh] for v in values for sh in _shingles(words(v), RESULT_SHINGLE)
+                        if sh in idx.result_shingles), None)
+            if hit:
+                issues.append(Issue("copied_example", f"messages[{i}].content",
+                                    f"the tool result copies a few-shot example's values ({hit})"))
+                break
     if answer is not None:
         where = _copied(words(answer[1]), idx)
         if where:

@@ -86,3 +86,11 @@ def test_from_python_reads_return_annotations_into_returns(tmp_path):
 
     assert [t.name for t in load_catalog(out).tools] == ["forecast", "names", "nothing"]  # returns is not part of a Tool
     assert load_returns([out])["forecast"]["properties"]["rain"] == {"type": "boolean"}
+
+
+def test_example_values_leaked_into_a_tool_result_are_flagged():
+    leaked = record("Which of my folders has the q3 report?", OWN)
+    leaked["messages"][3]["content"] = json.dumps({"error": "file_not_found", "message": "reports/q3.csv does not exist"})
+    hits = [i for i in validate_record(leaked) if i.code == "copied_example"]
+    assert hits and hits[0].path == "messages[3].content" and "error_recovery example" in hits[0].message
+    assert "copied_example" not in codes(record("Which of my folders has the q3 report?", OWN))

@@ -94,18 +94,18 @@ def test_error_recovery_fails_first_then_retries_with_fixed_arguments(tmp_db, ca
     seed = next(sd for sd in range(500) if (j := make_job("error_recovery", 0, sd, load_catalog(catalog).tools)).recovery
                 == "retry" and j.callable[0].name == "get_weather")
     s, recs, rows, _ = run(tmp_db, catalog, "error_recovery", seed,
-                           {"user": "Weather in Sprngfield, Illinois today?"},
-                           {"calls": [{"name": "get_weather", "arguments": {"city": "Sprngfield"}}]},
-                           {"error": "city_not_found", "message": "No city named Sprngfield"},
-                           {"calls": [{"name": "get_weather", "arguments": {"city": "Springfield, Illinois"}}]},
-                           {"city": "Springfield, Illinois", "temperature": 9, "units": "metric", "condition": "windy"},
-                           {"answer": "Springfield, Illinois is windy today at 9 °C."})
+                           {"user": "Weather in Bostn, Massachusetts today?"},
+                           {"calls": [{"name": "get_weather", "arguments": {"city": "Bostn"}}]},
+                           {"error": "city_not_found", "message": "No city named Bostn"},
+                           {"calls": [{"name": "get_weather", "arguments": {"city": "Boston, Massachusetts"}}]},
+                           {"city": "Boston, Massachusetts", "temperature": 9, "units": "metric", "condition": "windy"},
+                           {"answer": "Boston, Massachusetts is windy today at 9 °C."})
     assert s.stored == {"error_recovery": 1}, s.failures
     (rec,) = recs
     sources = [json.loads(r[3])["source"] for r in rows if r[1] and r[1].startswith("result:")]
     assert sources == ["forced_error", "simulated"]
     assert json.loads(rec.messages[3].content)["error"] == "city_not_found"
-    assert rec.messages[4].tool_calls[0].function.arguments == {"city": "Springfield, Illinois"}
+    assert rec.messages[4].tool_calls[0].function.arguments == {"city": "Boston, Massachusetts"}
 
 
 def test_stepwise_runs_resume_where_they_stopped(tmp_path):
