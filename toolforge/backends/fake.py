@@ -8,8 +8,10 @@ Two ways to answer, in this order:
    from the schema alone (:mod:`toolforge.generate.instances`), deterministic
    for the request's seed. For the generation plan it also copies a value of
    each later call's arguments into the previous result, so that sequential
-   records show the data flow. This is what ``--dry-run`` and the reliability
-   suite use: valid records for every scenario without a model.
+   records show the data flow, and puts the calls' argument values in the
+   request and a value of each result in the answer (grounded records). This
+   is what ``--dry-run`` and the reliability suite use: valid records for
+   every scenario without a model.
 
 ``latency`` (seconds) simulates a slow teacher.
 """
@@ -59,6 +61,61 @@ def link_turns(plan: Any) -> Any:
     return plan
 
 
+def _leaf_values(value: Any, out: list[str]) -> list[str]:
+    if isinstance(value, bool) or value is None:
+        return out
+    if isinstance(value, (int, float)):
+        out.append(json.dumps(value))
+    elif isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _leaf_values(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _leaf_values(v, out)
+    return out
+
+
+def _extend(text: Any, values: list[str], limit: int) -> Any:
+    if not isinstance(text, str):
+        return text
+    for v in values:
+        if v not in text and len(text) + 2 + len(v) <= limit:
+            text = f"{text}; {v}"
+    return text
+
+
+def ground_plan(plan: Any, schema: dict[str, Any]) -> Any:
+    """Put every argument value in the request and a value of each result in the answer.
+
+    Generation's grounding checks reject argument values the request does not hold and results
+    the answer ignores; random words would fail them, so the fake says what it calls with.
+    """
+    turns = plan.get("turns") if isinstance(plan, dict) else None
+    if not isinstance(turns, list):
+        return plan
+    asked: list[str] = []
+    told: list[str] = []
+    seen: set[str] = set()  # values of earlier results: a later call takes those from there (the chain)
+    for turn in turns:
+        calls = [c for c in turn if isinstance(c, dict)] if isinstance(turn, list) else []
+        for call in calls:
+            asked += [v for v in _leaf_values(call.get("arguments"), []) if v not in asked and v not in seen]
+        for call in calls:
+            seen.update(_leaf_values(call.get("result"), []))
+        for call in calls:
+            res = _leaf_values(call.get("result"), [])
+            res = [v for v in res if not v.lstrip("-").isdigit()] or res  # a word says more than a status 0
+            if res and res[0] not in told:
+                told.append(res[0])
+    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    for key, values in (("user", asked), ("answer", told)):
+        limit = (props.get(key) or {}).get("maxLength", 10_000)
+        plan[key] = _extend(plan.get(key), values, limit)
+    return plan
+
+
 class FakeTeacher:
     supports_schema = True
     supports_tools = True
@@ -90,7 +147,7 @@ class FakeTeacher:
         from toolforge.generate.instances import instance
 
         rng = random.Random(f"{self.opts.seed}:{req.seed}:{len(req.messages)}")
-        plan = link_turns(instance(req.response_schema, rng))
+        plan = ground_plan(link_turns(instance(req.response_schema, rng)), req.response_schema)
         return ChatResponse(text=json.dumps(plan, ensure_ascii=False), finish_reason="stop")
 
     async def chat(self, req: ChatRequest) -> ChatResponse:
