@@ -77,6 +77,7 @@ class RecordValidator:
         self.check_scenario = check_scenario
         self.check_grounding = check_grounding
         self._tool_cache: dict[str, CompiledTool] = {}
+        self._info_cache: dict[bytes, ToolInfo | None] = {}
         self._tools_cache: dict[bytes, tuple[dict[str, CompiledTool], list[Issue], dict[str, ToolInfo]]] = {}
         self.compiled_count = 0  # how many schemas were compiled (tests and the benchmark read it)
 
@@ -92,9 +93,23 @@ class RecordValidator:
             self.compiled_count += 1
         return hit
 
+    def _tool_info(self, tool: dict[str, Any]) -> ToolInfo | None:
+        """``tool_info(tool)``, cached per tool: generation offers each record its own mix of the same
+        tools, so the per-tool-set cache below misses while the tools themselves repeat."""
+        try:
+            key = marshal.dumps(tool, 2)  # version 2: no back-references, so equal tools give equal bytes
+        except ValueError:
+            return tool_info(tool)
+        if key in self._info_cache:
+            return self._info_cache[key]
+        info = tool_info(tool)
+        if len(self._info_cache) < 10_000:
+            self._info_cache[key] = info
+        return info
+
     def _tools(self, tools: list[Any]) -> tuple[dict[str, CompiledTool], list[Issue], dict[str, ToolInfo]]:
         try:  # an exact, cheap key (marshal keeps types apart: 1, 1.0, True and "1" differ)
-            key: bytes | None = marshal.dumps(tools)
+            key: bytes | None = marshal.dumps(tools, 2)  # version 2: equal values, equal bytes (no refs)
         except ValueError:
             key = None
         if key is not None:
@@ -118,7 +133,7 @@ class RecordValidator:
             if ct.problem:
                 issues.append(Issue("tool_schema_invalid", f"tools[{i}].function.parameters", f"{name}: {ct.problem}"))
             by_name[name] = ct
-            info = tool_info(tool)
+            info = self._tool_info(tool)
             if info is not None:
                 infos[name] = info
         result = (by_name, issues, infos)
