@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -146,12 +147,25 @@ def _init_worker(cfg_json: str) -> None:
 
 
 def _synth_job(job: Job, root: str) -> dict[str, Any]:
+    return _finish_job(job, root, _speak(job))
+
+
+def _speak(job: Job) -> Any:
+    """The engine's speech for one job, or the exception it raised (handled by :func:`_finish_job`)."""
+    try:
+        return _W["engine"].synthesize(job.text, job.spec)
+    except Exception as exc:  # noqa: BLE001 - reported per turn by _finish_job
+        return exc
+
+
+def _finish_job(job: Job, root: str, speech: Any) -> dict[str, Any]:
+    """Resample, pad, write, QC (and ASR) one synthesised job: the row to store, or an error."""
     cfg: TTSConfig = _W["cfg"]
-    engine = _W["engine"]
     final = Path(root) / job.rel_path
     tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
     try:
-        speech = engine.synthesize(job.text, job.spec)
+        if isinstance(speech, BaseException):
+            raise speech
         samples = prepare(speech.samples, speech.sample_rate, cfg.sample_rate, pad_ms=cfg.pad_ms)
         final.parent.mkdir(parents=True, exist_ok=True)
         written = write_audio(tmp, samples, cfg.sample_rate, cfg.format)
@@ -290,10 +304,32 @@ def run_tts(store: Store, selection: Any, cfg: TTSConfig, *,
             # the engine already runs each utterance in its own OS process (espeak-ng): threads
             # that drive those processes give process-level parallelism without starting Python
             # workers; the numpy/soxr/soundfile steps release the GIL for their heavy parts.
+            # Each worker keeps one espeak-ng process running: the Python half of a turn (resample,
+            # write, QC) runs on a second set of threads while the worker's next process speaks, so
+            # espeak-ng never waits for it. Still `workers` engine processes at a time; same files.
             _W.clear()
             _W.update(cfg=cfg, engine=engine, asr=None)
-            with ThreadPoolExecutor(max_workers=workers) as tpool:
-                for n, res in enumerate(tpool.map(lambda j: _synth_job(j, str(root)), jobs), 1):
+            with ThreadPoolExecutor(max_workers=workers) as speak_pool, \
+                    ThreadPoolExecutor(max_workers=workers) as finish_pool:
+                ahead = 4 * workers  # turns spoken ahead of the finishing threads, at most
+                finishing: deque[Any] = deque()
+                queue = iter(jobs)
+
+                def submit() -> bool:
+                    job = next(queue, None)
+                    if job is None:
+                        return False
+                    spoken = speak_pool.submit(_speak, job)
+                    finishing.append(finish_pool.submit(lambda j=job, f=spoken: _finish_job(j, str(root), f.result())))
+                    return True
+
+                while len(finishing) < ahead and submit():
+                    pass
+                n = 0
+                while finishing:
+                    res = finishing.popleft().result()
+                    submit()
+                    n += 1
                     take(res)
                     if progress:
                         progress(n, len(jobs))
