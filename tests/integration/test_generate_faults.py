@@ -18,6 +18,7 @@ def test_faults_are_retried_or_reasked_and_each_is_stored(fault_server, run_cli,
     proc = run_cli("generate", "-s", "single_tool", "-s", "multi_tool_sequential", "-s", "error_recovery",
                    "-s", "no_tool_needed", "--n", str(n), "--teacher", f"openai:stub@{fault_server}",
                    "--teacher-option", "timeout=1.0", "--concurrency", "8", "--max-attempts", "4", "--seed", "3",
+                   "--mode", "oneshot",  # the stub serves one-shot plans (its wrong-tool fault edits their turns)
                    "--db", tmp_db, "--json", timeout=300)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)

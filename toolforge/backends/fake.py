@@ -92,7 +92,11 @@ def ground_plan(plan: Any, schema: dict[str, Any]) -> Any:
     Generation's grounding checks reject argument values the request does not hold and results
     the answer ignores; random words would fail them, so the fake says what it calls with.
     """
-    turns = plan.get("turns") if isinstance(plan, dict) else None
+    if not isinstance(plan, dict):
+        return plan
+    turns = plan.get("turns")
+    if "failed" in plan:  # error_recovery: the failed call, then the retry
+        turns = [[plan[k]] for k in ("failed", "retry") if isinstance(plan.get(k), dict)]
     if not isinstance(turns, list):
         return plan
     asked: list[str] = []
