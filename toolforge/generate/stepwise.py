@@ -213,6 +213,9 @@ class StepwiseGenerator:
             if res.result is None:
                 raise StepFailed("environment", f"no usable result for {call['name']}")
             call.update(result=res.result, source=res.source, error=res.error)
+            if res.error and not force_error and job.scenario != "error_recovery":
+                # the call failed for real (e.g. calculate on an invalid expression): not this scenario's record
+                raise StepFailed("tool_error", f"{call['name']} failed: {json.dumps(res.result, ensure_ascii=False)[:300]}")
 
     async def answer(self, job: Job, attempt: int, out: list[Attempt], user: str, turns: list[Turn], *,
                      failed_only: bool = False, reasoning: tuple[int, int] | None = None) -> tuple[str, str | None]:
