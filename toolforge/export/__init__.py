@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from toolforge.errors import InputError, MissingExtraError, UsageError
-from toolforge.export.base import ExportContext
+from toolforge.export.base import ExportContext, gc_paused
 from toolforge.export.convert import DEFAULT_THINK, THINK_MODES
 from toolforge.export.splits import dedup_clusters, split_records, split_summary
 from toolforge.record import Record
@@ -141,6 +141,7 @@ def keep_renderable(records: list[Record], chat_template: Path, *, think: str,
     return kept, excluded
 
 
+@gc_paused()  # bulk decoding: see toolforge.export.base.gc_paused
 def select_records(store: Store, selection: Selection | None = None, *, plain: bool = False) -> list[Record]:
     """The records to export (default: curated), or an InputError when there are none.
 
@@ -163,6 +164,7 @@ def select_records(store: Store, selection: Selection | None = None, *, plain: b
     return records
 
 
+@gc_paused()  # while every selected record is held: see toolforge.export.base.gc_paused
 def make_splits(store: Store, records: list[Record], *, test_fraction: float, seed: int) -> dict[str, list[Record]]:
     clusters = dedup_clusters(store) if test_fraction > 0 else {}
     return split_records(records, test_fraction=test_fraction, seed=seed, clusters=clusters)
@@ -193,6 +195,7 @@ def latest_splits(store: Store) -> dict[str, str]:
     return dict(store.con.execute("SELECT record_id, split FROM export_splits WHERE run_id = ?", [row[0]]).fetchall())
 
 
+@gc_paused()  # holds every selected record while writing: see toolforge.export.base.gc_paused
 def export_dataset(store: Store, options: ExportOptions) -> ExportResult:
     """Write the selected records in ``options.format`` under ``options.out``, one file set per split.
 

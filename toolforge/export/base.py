@@ -7,8 +7,10 @@ dependencies) plus one line in ``toolforge.export.FORMATS``.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,24 @@ class ExportContext:
 
     def skip(self, code: str) -> None:
         self.skipped[code] = self.skipped.get(code, 0) + 1
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a bulk step (also usable as a decorator).
+
+    An export holds every selected record's decoded JSON (millions of dicts and lists) while it
+    builds more; each full collection walks all of them, and measured here that was a quarter to
+    a third of an export's CPU. Decoded JSON has no reference cycles (reference counting frees
+    it), so nothing accumulates; the collector's earlier state comes back on exit.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class PlainRecord:
@@ -169,8 +189,10 @@ def write_parquet(ds: Any, path: str) -> None:
     without them it is ``ds.data.nbytes``, so the same batch size (and the same bytes) comes
     from that directly. Datasets with media columns go through ``to_parquet`` as they are.
     """
+    from datasets.arrow_writer import get_writer_batch_size_from_data_size as size_batch
+    from datasets.arrow_writer import get_writer_batch_size_from_features as features_batch
+
     from datasets import Audio, Image, Video  # type: ignore[attr-defined]  # mypy sees the repo's datasets/ folder
-    from datasets.arrow_writer import get_writer_batch_size_from_data_size, get_writer_batch_size_from_features
 
     media = False
 
@@ -191,8 +213,7 @@ def write_parquet(ds: Any, path: str) -> None:
     if media or ds._indices is not None:
         ds.to_parquet(path)
         return
-    batch = get_writer_batch_size_from_features(ds.features) or get_writer_batch_size_from_data_size(
-        len(ds), ds.data.nbytes)
+    batch = features_batch(ds.features) or size_batch(len(ds), ds.data.nbytes)
     ds.to_parquet(path, batch_size=batch)
 
 

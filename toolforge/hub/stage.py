@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolforge.errors import InputError
+from toolforge.export.base import gc_paused
 from toolforge.export.convert import chat_messages
 from toolforge.record import Record
 
@@ -125,6 +126,7 @@ def group_by_scenario(records: list[Record]) -> dict[str, list[Record]]:
     return out
 
 
+@gc_paused()  # holds every staged record while writing: see toolforge.export.base.gc_paused
 def stage_dataset(store: Store, splits: dict[str, list[Record]], stage_dir: Path, *, card_text: str | None = None,
                   think: str = "field", force: bool = False) -> StagedDataset:
     """Write ``splits`` as Parquet shards under ``stage_dir/data`` plus the card, and list them in
