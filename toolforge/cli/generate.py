@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -15,21 +14,6 @@ from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_j
 def register(app: typer.Typer) -> None:
     app.command("generate")(generate_cmd)
     app.command("teachers")(teachers_cmd)
-
-
-def _options(pairs: list[str] | None) -> dict[str, Any]:
-    from toolforge.errors import UsageError
-
-    out: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise UsageError(f"teacher option {pair!r} is not KEY=VALUE")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
 
 
 def generate_cmd(
@@ -59,11 +43,12 @@ def generate_cmd(
     """Generate validated conversations with a teacher model into the store (resumable)."""
     from pydantic import ValidationError
 
+    from toolforge.cli.common import key_values
     from toolforge.errors import UsageError
     from toolforge.generate.config import GenerateConfig
     from toolforge.record import SCENARIOS
 
-    opts = _options(teacher_option)
+    opts = key_values(teacher_option, "--teacher-option")
     if dialect is not None:
         opts["dialect"] = dialect
     if api_key_env is not None:
