@@ -88,7 +88,9 @@ def _record(question: dict[str, Any], truth: list[dict[str, Any]], reconcile: bo
 
 
 def run_acceptance(reconcile: bool = True) -> dict[str, Any]:
-    v = RecordValidator(check_scenario=False)
+    # the argument validator under BFCL's answer-key rules; the grounding checks (meaning, not form) flag
+    # gold answers that add world knowledge (README: 31 of 3,472) and are measured on BFCL elsewhere
+    v = RecordValidator(check_scenario=False, check_grounding=False)
     counts: Counter[str] = Counter()
     failures: dict[str, list[Any]] = {"clean": [], "missing": [], "type": [], "unknown": []}
     for eid, question, truth in _entries():
