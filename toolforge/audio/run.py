@@ -16,7 +16,7 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -156,6 +156,10 @@ def _speak(job: Job) -> Any:
         return _W["engine"].synthesize(job.text, job.spec)
     except Exception as exc:  # noqa: BLE001 - reported per turn by _finish_job
         return exc
+
+
+def _finish_spoken(job: Job, root: str, spoken: Future[Any]) -> dict[str, Any]:
+    return _finish_job(job, root, spoken.result())
 
 
 def _finish_job(job: Job, root: str, speech: Any) -> dict[str, Any]:
@@ -320,7 +324,7 @@ def run_tts(store: Store, selection: Any, cfg: TTSConfig, *,
                     if job is None:
                         return False
                     spoken = speak_pool.submit(_speak, job)
-                    finishing.append(finish_pool.submit(lambda j=job, f=spoken: _finish_job(j, str(root), f.result())))
+                    finishing.append(finish_pool.submit(_finish_spoken, job, str(root), spoken))
                     return True
 
                 while len(finishing) < ahead and submit():
