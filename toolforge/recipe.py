@@ -51,6 +51,8 @@ class GeneratePart(BaseModel):
     max_attempts: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=16)
+    meaning_checks: bool | None = Field(default=None, description="False: the accept step checks form only "
+                                        "(None: on, except for the packaged smoke-test model)")
     tool_weights: dict[str, float] = Field(default_factory=dict, description="prefer these tools in tool subsets "
                                            "(`toolforge gaps` writes them)")
 

@@ -19,8 +19,12 @@ from toolforge.validate import errors_only, validate_record
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
+# These tests are about the transport and the grammar (a real llama.cpp server, llama.cpp in-process):
+# the packaged 135M model writes records of the right form but rarely of the right meaning (it copies
+# the few-shot examples), so for it the accept step checks form only (the default for this model,
+# said here with --form-only); the meaning checks are tested on their own corpora.
 COMMON = ["--catalog", "camera", "--n", "1", "--seed", "1", "--max-attempts", "4", "--max-tokens", "400",
-          "--temperature", "0.6", "--json"]
+          "--temperature", "0.6", "--form-only", "--json"]
 
 
 def check_store(db, summary, teacher_prefix):
@@ -31,7 +35,7 @@ def check_store(db, summary, teacher_prefix):
         reasons = store.con.execute("SELECT outcome, count(*) FROM generation_attempts GROUP BY 1").fetchall()
     assert len(recs) == len(SCENARIOS) and {r.scenario for r in recs} == set(SCENARIOS)
     for r in recs:
-        assert not errors_only(validate_record(r)), r.to_dict()
+        assert not errors_only(validate_record(r, check_grounding=False, check_provenance=False)), r.to_dict()
         assert r.meta["teacher"].startswith(teacher_prefix)
     assert dict(reasons)["accepted"] == len(SCENARIOS)
 

@@ -29,6 +29,7 @@ def generate_cmd(
     max_retries: Annotated[int, typer.Option(min=0, help="Retries of a failed request (429, 5xx, timeout).")] = 6,
     temperature: Annotated[Optional[float], typer.Option(min=0, max=2, help="Sampling temperature (default 0.7).")] = None,
     max_tokens: Annotated[Optional[int], typer.Option(min=16, help="Reply token limit (default 1024).")] = None,
+    meaning_checks: Annotated[Optional[bool], typer.Option("--meaning-checks/--form-only", help="Accept records on the meaning checks too (grounding, provenance: the default for real teachers) or on form alone (schema, arguments, scenario shape: the default for the packaged SmolLM2 smoke-test model; `toolforge validate` applies every check afterwards).")] = None,
     dialect: Annotated[Optional[Dialect], typer.Option(help="openai: structured output dialect: auto, json_schema, json_object, none.")] = None,
     api_key_env: Annotated[Optional[str], typer.Option(help="openai: environment variable holding the API key (sent to a custom URL only when given).")] = None,
     run_name: Annotated[Optional[str], typer.Option(help="Name the run; re-running with the same name continues it.")] = None,
@@ -73,7 +74,8 @@ def generate_cmd(
         fields.update(catalogs=r.resolve_catalogs(), teacher=part.teacher, seed=part.seed,
                       concurrency=part.concurrency, max_attempts=part.max_attempts, temperature=part.temperature,
                       max_tokens=part.max_tokens, teacher_options={**part.teacher_options},
-                      teachers=getattr(part, "teachers", None) or None, tool_weights=dict(part.tool_weights))
+                      teachers=getattr(part, "teachers", None) or None, tool_weights=dict(part.tool_weights),
+                      meaning_checks=part.meaning_checks)
     else:
         targets = dict.fromkeys(scenario or SCENARIOS, 10 if n is None else n)
     if teacher:  # one spec, or several: a fleet of endpoints of one teacher
@@ -85,7 +87,7 @@ def generate_cmd(
         fields["teacher"] = fields["teachers"][0]["spec"]
     for key, value in (("seed", seed), ("concurrency", concurrency),
                        ("max_attempts", max_attempts), ("temperature", temperature), ("max_tokens", max_tokens),
-                       ("catalogs", catalog or None)):
+                       ("catalogs", catalog or None), ("meaning_checks", meaning_checks)):
         if value is not None:
             fields[key] = value
     if opts:

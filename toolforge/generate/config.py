@@ -37,6 +37,9 @@ class GenerateConfig(BaseModel):
     seeds: str | None = Field(default=None, description="a YAML file of persona/topic/task pools merged over the packaged ones")
     mock: str | None = Field(default=None, description="a Python module whose functions answer tool calls (stepwise)")
     run_safe_tools: bool = Field(default=True, description="stepwise: run calculate/get_current_datetime for real")
+    meaning_checks: bool | None = Field(default=None, description="the accept step runs the meaning checks (grounding, "
+                                        "provenance); False: form only (schema, arguments, scenario shape); None: on, "
+                                        "except for the packaged smoke-test model")
     tool_weights: dict[str, float] = Field(default_factory=dict, description="prefer these tools in a job's tool "
                                            "subset (weight 1 for the others); written by `toolforge gaps`")
 
@@ -49,6 +52,16 @@ class GenerateConfig(BaseModel):
         t = self.teacher
         smoke = t == "llamacpp:" or "smollm2" in t.lower()
         return "oneshot" if t.startswith("fake:") or smoke else "stepwise"
+
+    @property
+    def resolved_meaning_checks(self) -> bool:
+        """``None``: on, except for the packaged SmolLM2-135M (a smoke-test teacher: right structure,
+        weak content; it copies the few-shot examples, so with meaning checks it makes almost no record).
+        ``toolforge validate`` afterwards applies every check and the funnel shows the honest count."""
+        if self.meaning_checks is not None:
+            return self.meaning_checks
+        t = self.teacher
+        return not (t == "llamacpp:" or "smollm2" in t.lower())
 
     @field_validator("targets")
     @classmethod

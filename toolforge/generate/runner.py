@@ -198,7 +198,8 @@ class Runner:
             if messages_out is not None and not issues:
                 # validate the plain form (no model round trip), then build the record once
                 checked = validate_record({"scenario": job.scenario, "tools": self.tool_dicts(job),
-                                           "messages": messages_out})
+                                           "messages": messages_out}, check_grounding=self.cfg.resolved_meaning_checks,
+                                          check_provenance=self.cfg.resolved_meaning_checks)
                 issues = errors_only(checked)
             if messages_out is not None and not issues:
                 meta = {"teacher": self.teacher.name, "run_id": self.run_id, "prompt_sha": self._sha,

@@ -297,7 +297,8 @@ class StepwiseGenerator:
                 continue
             checked = validate_record({"scenario": job.scenario,
                                        "tools": [t.model_dump(exclude_none=True) for t in job.tools],
-                                       "messages": messages})
+                                       "messages": messages}, check_grounding=self.r.cfg.resolved_meaning_checks,
+                                      check_provenance=self.r.cfg.resolved_meaning_checks)
             issues: list[Any] = errors_only(checked)
             rec = None
             if not issues:

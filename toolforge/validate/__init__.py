@@ -22,18 +22,21 @@ from toolforge.validate.run import STAGES, LineResult, Summary, validate_file, v
 _DEFAULT: RecordValidator | None = None
 
 
-def validate_record(data: Any, *, check_scenario: bool = True, check_grounding: bool = True) -> list[Issue]:
+def validate_record(data: Any, *, check_scenario: bool = True, check_grounding: bool = True,
+                    check_provenance: bool = True) -> list[Issue]:
     """Issues of one record (a plain dict or a :class:`~toolforge.record.Record`).
 
     Uses a process-wide :class:`RecordValidator`, so tool schemas are compiled
     once per distinct tool. ``check_grounding`` runs the grounding checks
     (:mod:`toolforge.validate.grounding`: answers, arguments and steps that the
-    conversation does not support); generation's accept step gets them here.
+    conversation does not support); ``check_provenance`` the copy and prompt-leak
+    checks (:mod:`toolforge.validate.provenance`). Generation's accept step gets them here.
     """
     global _DEFAULT
     if _DEFAULT is None:
         _DEFAULT = RecordValidator()
-    return _DEFAULT.validate(data, check_scenario=check_scenario, check_grounding=check_grounding)
+    return _DEFAULT.validate(data, check_scenario=check_scenario, check_grounding=check_grounding,
+                             check_provenance=check_provenance)
 
 
 __all__ = [

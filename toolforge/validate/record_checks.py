@@ -19,7 +19,7 @@ from toolforge.validate import grounding
 from toolforge.validate.arguments import CompiledTool, compile_tool
 from toolforge.validate.evidence import ToolInfo, tool_info
 from toolforge.validate.issues import Issue
-from toolforge.validate.provenance import check_provenance
+from toolforge.validate.provenance import check_provenance as _check_provenance
 
 ROLES = ("system", "user", "assistant", "tool")
 _THINK_OK = re.compile(r"\s*<think>(?:(?!</?think>).)*</think>(?:(?!</?think>).)*\Z", re.S)
@@ -150,12 +150,14 @@ class RecordValidator:
 
     # -- records -------------------------------------------------------------------------
     def validate(self, data: Any, *, check_scenario: bool | None = None,
-                 check_grounding: bool | None = None) -> list[Issue]:
-        issues, _ = self.validate_with_shape(data, check_scenario=check_scenario, check_grounding=check_grounding)
+                 check_grounding: bool | None = None, check_provenance: bool = True) -> list[Issue]:
+        issues, _ = self.validate_with_shape(data, check_scenario=check_scenario, check_grounding=check_grounding,
+                                             check_provenance=check_provenance)
         return issues
 
     def validate_with_shape(self, data: Any, *, check_scenario: bool | None = None,
-                            check_grounding: bool | None = None) -> tuple[list[Issue], Shape | None]:
+                            check_grounding: bool | None = None,
+                            check_provenance: bool = True) -> tuple[list[Issue], Shape | None]:
         if hasattr(data, "to_dict") and not isinstance(data, dict):
             data = data.to_dict()
         if not isinstance(data, dict):
@@ -184,7 +186,8 @@ class RecordValidator:
         do_grounding = self.check_grounding if check_grounding is None else check_grounding
         if do_grounding:
             issues.extend(grounding.check_grounding(data.get("scenario"), messages, shape, infos))
-        issues.extend(check_provenance(data))  # copied_example / prompt_leak (toolforge.validate.provenance)
+        if check_provenance:  # copied_example / prompt_leak (toolforge.validate.provenance)
+            issues.extend(_check_provenance(data))
         return issues, shape
 
     def _walk(self, messages: list[Any], by_name: dict[str, CompiledTool], issues: list[Issue], shape: Shape) -> None:
