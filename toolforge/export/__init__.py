@@ -141,6 +141,10 @@ def keep_renderable(records: list[Record], chat_template: Path, *, think: str,
     return kept, excluded
 
 
+class NoRecordsToExport(InputError):
+    """The selection holds no record (e.g. none passed validation)."""
+
+
 @gc_paused()  # bulk decoding: see toolforge.export.base.gc_paused
 def select_records(store: Store, selection: Selection | None = None, *, plain: bool = False) -> list[Record]:
     """The records to export (default: curated), or an InputError when there are none.
@@ -156,7 +160,7 @@ def select_records(store: Store, selection: Selection | None = None, *, plain: b
     else:
         records = list(store.iter_records(sel))
     if not records:
-        raise InputError(
+        raise NoRecordsToExport(
             f"no records to export (selection: status={sel.status}"
             + (f", scenarios={','.join(sel.scenarios)}" if sel.scenarios else "") + ")",
             hint="validate first (`toolforge validate`), or choose another --status such as 'any'",
