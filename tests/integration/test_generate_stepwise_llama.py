@@ -21,6 +21,7 @@ def test_stepwise_with_smollm2_stores_environment_results_with_the_attempts(smol
     cat.write_text(json.dumps({"name": "cw", "tools": [t for t in raw if t["function"]["name"] in ("calculate", "get_weather")]}))
     db = tmp_path / "sw.duckdb"
     proc = run_cli("generate", "--teacher", f"llamacpp:{smollm2_path}", "--teacher-option", "n_threads=1", "--mode", "stepwise",
+                   "--meaning-checks",  # on for this model too: the stored record must pass every check
                    "--catalog", str(cat), "-s", "single_tool", "--n", "1", "--seed", "2",
                    "--max-attempts", "8", "--max-tokens", "300", "--temperature", "0.6", "--json", "--db", str(db),
                    timeout=900)
