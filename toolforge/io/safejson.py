@@ -103,26 +103,20 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH, max_bytes: int = MAX
 
 def check_depth(value: Any, max_depth: int = MAX_DEPTH) -> None:
     """Raise ``too_deep`` when ``value`` nests lists/dicts deeper than ``max_depth`` (no recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        v, d = stack.pop()
-        if isinstance(v, dict):
-            items: Iterable[Any] = v.values()
-        elif isinstance(v, (list, tuple)):
-            items = v
-        else:
-            continue
-        if d > max_depth:
-            raise JSONLimitError("too_deep", f"JSON nested deeper than {max_depth} levels")
-        stack.extend((x, d + 1) for x in items if isinstance(x, (dict, list, tuple)))
+    _walk(value, max_depth, finite=False)
 
 
 def check_value(value: Any, max_depth: int = MAX_DEPTH) -> None:
     """For values decoded elsewhere (YAML, Parquet, Python): depth limit and finite numbers only."""
+    _walk(value, max_depth, finite=True)
+
+
+def _walk(value: Any, max_depth: int, *, finite: bool) -> None:
+    """One iterative walk for both checks; ``finite`` also refuses NaN/Infinity floats."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         v, d = stack.pop()
-        if isinstance(v, float) and not math.isfinite(v):
+        if finite and isinstance(v, float) and not math.isfinite(v):
             raise JSONLimitError("json_invalid", f"not JSON: {v!r} is not a JSON number")
         if isinstance(v, dict):
             items: Iterable[Any] = v.values()
@@ -132,7 +126,7 @@ def check_value(value: Any, max_depth: int = MAX_DEPTH) -> None:
             continue
         if d > max_depth:
             raise JSONLimitError("too_deep", f"JSON nested deeper than {max_depth} levels")
-        stack.extend((x, d + 1) for x in items)
+        stack.extend((x, d + 1) for x in items if finite or isinstance(x, (dict, list, tuple)))
 
 
 def dumps(value: Any, **kwargs: Any) -> str:
