@@ -55,6 +55,8 @@ class GeneratePart(BaseModel):
                                         "(None: on, except for the packaged smoke-test model)")
     tool_weights: dict[str, float] = Field(default_factory=dict, description="prefer these tools in tool subsets "
                                            "(`toolforge gaps` writes them)")
+    min_rounds: int | None = Field(default=None, ge=3, le=20, description="multi_turn sessions: fewest user rounds")
+    max_rounds: int | None = Field(default=None, ge=3, le=20, description="multi_turn sessions: most user rounds")
 
     @field_validator("scenarios")
     @classmethod
@@ -62,8 +64,8 @@ class GeneratePart(BaseModel):
         if not v:
             raise ValueError("needs at least one scenario")
         for s, x in v.items():
-            if s not in SCENARIOS:
-                raise ValueError(f"unknown scenario {s!r} (choose from {', '.join(SCENARIOS)})")
+            if s not in SCENARIOS and s != "multi_turn":
+                raise ValueError(f"unknown scenario {s!r} (choose from {', '.join(SCENARIOS)}, multi_turn)")
             if x < 0:
                 raise ValueError(f"{s}: must not be negative")
         return v

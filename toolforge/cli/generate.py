@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 
 
 def generate_cmd(
-    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SCENARIOS), metavar="SCENARIO", help="Scenario(s) to generate (default: all seven).")] = None,
+    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of((*SCENARIOS, "multi_turn")), metavar="SCENARIO", help="Scenario(s) to generate (default: all seven); multi_turn: sessions (--mode session).")] = None,
     n: Annotated[Optional[int], typer.Option("--n", "-n", min=0, help="Records per scenario (with --recipe: the total).")] = None,
     teacher: Annotated[Optional[list[str]], typer.Option(envvar="TOOLFORGE_TEACHER", help="openai:MODEL[@URL], vllm:MODEL, llamacpp:NAME_OR_PATH or fake: (default: llamacpp:smollm2). Repeat for a fleet: endpoints of one teacher, least-outstanding routing.")] = None,
     teacher_option: Annotated[Optional[list[str]], typer.Option("--teacher-option", help="Backend option KEY=VALUE (JSON values), e.g. --teacher-option n_threads=2.")] = None,
@@ -35,7 +35,9 @@ def generate_cmd(
     run_name: Annotated[Optional[str], typer.Option(help="Name the run; re-running with the same name continues it.")] = None,
     resume: Annotated[Optional[str], typer.Option(help="Continue the generation run with this id until its targets are met.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Use the fake: teacher and a throw-away store; print the records.")] = False,
-    mode: Annotated[Optional[str], typer.Option(help="stepwise (request, calls, tool results from the environment, answer: the default for real teachers) or oneshot (one reply per record: fast).")] = None,
+    mode: Annotated[Optional[str], typer.Option(help="stepwise (request, calls, tool results from the environment, answer: the default for real teachers), oneshot (one reply per record: fast) or session (--n multi-turn sessions: a simulated user with a goal and a persona, 3-20 rounds).")] = None,
+    min_rounds: Annotated[Optional[int], typer.Option("--min-rounds", help="session: fewest user rounds of a stored session (3-20, default 5).")] = None,
+    max_rounds: Annotated[Optional[int], typer.Option("--max-rounds", help="session: most user rounds of a session (3-20, default 8).")] = None,
     seeds: Annotated[Optional[Path], typer.Option(help="YAML of your own personas, user_styles, topics and per-tool tasks/keywords, merged over the packaged pools.")] = None,
     mock: Annotated[Optional[Path], typer.Option(help="stepwise: a Python module whose functions (named like the tools) answer tool calls.")] = None,
     db: DbOption = default_db(),
@@ -56,9 +58,14 @@ def generate_cmd(
         opts["api_key_env"] = api_key_env
     fields: dict[str, Any] = {"max_retries": max_retries, "run_name": run_name}
     if mode is not None:
-        if mode not in ("oneshot", "stepwise", "auto"):
-            raise UsageError(f"--mode {mode!r}: choose oneshot, stepwise or auto")
+        if mode not in ("oneshot", "stepwise", "session", "auto"):
+            raise UsageError(f"--mode {mode!r}: choose oneshot, stepwise, session or auto")
         fields["mode"] = mode
+    for flag, value in (("--min-rounds", min_rounds), ("--max-rounds", max_rounds)):
+        if value is not None and not 3 <= value <= 20:
+            raise UsageError(f"{flag} {value}: a session has 3 to 20 rounds")
+    if min_rounds is not None and max_rounds is not None and min_rounds > max_rounds:
+        raise UsageError(f"--min-rounds {min_rounds} is more than --max-rounds {max_rounds}")
     if seeds is not None:
         fields["seeds"] = str(seeds)
     if mock is not None:
@@ -75,9 +82,20 @@ def generate_cmd(
                       concurrency=part.concurrency, max_attempts=part.max_attempts, temperature=part.temperature,
                       max_tokens=part.max_tokens, teacher_options={**part.teacher_options},
                       teachers=getattr(part, "teachers", None) or None, tool_weights=dict(part.tool_weights),
-                      meaning_checks=part.meaning_checks)
+                      meaning_checks=part.meaning_checks, min_rounds=part.min_rounds, max_rounds=part.max_rounds)
     else:
         targets = dict.fromkeys(scenario or SCENARIOS, 10 if n is None else n)
+    if fields.get("mode") == "session" or "multi_turn" in targets:
+        if fields.get("mode") not in (None, "session"):
+            raise UsageError(f"--scenario multi_turn is session mode: do not combine it with --mode {fields['mode']}")
+        others = sorted(set(targets) - {"multi_turn"}) if scenario or recipe is not None else []
+        if others:
+            raise UsageError(f"sessions are generated alone: drop --scenario {' '.join(others)} with multi_turn "
+                             "or --mode session")
+        fields["mode"] = "session"
+        targets = {"session": targets.get("multi_turn", 10 if n is None else n)}
+    elif min_rounds is not None or max_rounds is not None:
+        raise UsageError("--min-rounds/--max-rounds are for sessions: add --mode session")
     if teacher:  # one spec, or several: a fleet of endpoints of one teacher
         fields.update(teacher=teacher[0], teachers=teacher if len(teacher) > 1 else None)
     if fields.get("teachers"):
@@ -87,7 +105,8 @@ def generate_cmd(
         fields["teacher"] = fields["teachers"][0]["spec"]
     for key, value in (("seed", seed), ("concurrency", concurrency),
                        ("max_attempts", max_attempts), ("temperature", temperature), ("max_tokens", max_tokens),
-                       ("catalogs", catalog or None), ("meaning_checks", meaning_checks)):
+                       ("catalogs", catalog or None), ("meaning_checks", meaning_checks),
+                       ("min_rounds", min_rounds), ("max_rounds", max_rounds)):
         if value is not None:
             fields[key] = value
     if opts:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from toolforge.backends import DEFAULT_TEACHER
 from toolforge.record import SCENARIOS
+
+SESSION = "session"  # the target key (and attempt rows' scenario) of multi-turn sessions; their records' scenario is None
+MULTI_TURN = "multi_turn"  # the scenario name that asks for sessions (``--scenario multi_turn``, a recipe's scenarios)
 
 
 class GenerateConfig(BaseModel):
@@ -31,9 +34,13 @@ class GenerateConfig(BaseModel):
     flush_every: int = Field(default=256, ge=1)
     flush_seconds: float = Field(default=1.0, gt=0)
     run_name: str | None = None
-    mode: Literal["auto", "oneshot", "stepwise"] = Field(
+    mode: Literal["auto", "oneshot", "stepwise", "session"] = Field(
         default="auto", description="stepwise: request, calls, environment results, answer as separate steps; "
-                                    "oneshot: one reply per record (fast); auto: see resolved_mode")
+                                    "oneshot: one reply per record (fast); session: multi-turn sessions of a "
+                                    "simulated user (targets {'session': N}, see toolforge.generate.session); "
+                                    "auto: see resolved_mode")
+    min_rounds: int = Field(default=5, ge=3, le=20, description="session: fewest user rounds a stored session has")
+    max_rounds: int = Field(default=8, ge=3, le=20, description="session: most user rounds of a session")
     seeds: str | None = Field(default=None, description="a YAML file of persona/topic/task pools merged over the packaged ones")
     mock: str | None = Field(default=None, description="a Python module whose functions answer tool calls (stepwise)")
     run_safe_tools: bool = Field(default=True, description="stepwise: run calculate/get_current_datetime for real")
@@ -69,11 +76,29 @@ class GenerateConfig(BaseModel):
         if not v:
             raise ValueError("no scenario to generate")
         for s, n in v.items():
-            if s not in SCENARIOS:
+            if s not in SCENARIOS and s != SESSION:
                 raise ValueError(f"unknown scenario {s!r} (choose from {', '.join(SCENARIOS)})")
             if n < 0:
                 raise ValueError(f"{s}: a count cannot be negative")
         return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _multi_turn(cls, data: Any) -> Any:
+        """``{"multi_turn": N}`` is ``{"session": N}`` in session mode."""
+        if isinstance(data, dict) and isinstance(data.get("targets"), dict) and MULTI_TURN in data["targets"]:
+            data = {**data, "targets": {SESSION if k == MULTI_TURN else k: v for k, v in data["targets"].items()}}
+            if data.get("mode") in (None, "auto"):
+                data["mode"] = "session"
+        return data
+
+    @model_validator(mode="after")
+    def _session(self) -> GenerateConfig:
+        if (SESSION in self.targets) != (self.mode == "session") or (self.mode == "session" and len(self.targets) > 1):
+            raise ValueError(f"sessions are generated alone: mode 'session' with targets {{'{SESSION}': N}}")
+        if self.min_rounds > self.max_rounds:
+            raise ValueError(f"min_rounds ({self.min_rounds}) is more than max_rounds ({self.max_rounds})")
+        return self
 
     @property
     def total(self) -> int:

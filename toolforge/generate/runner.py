@@ -34,7 +34,7 @@ from typing import Any
 from toolforge.backends import load_teacher
 from toolforge.backends.base import ChatRequest, FatalBackendError, Teacher, TransientError
 from toolforge.errors import BackendError, ToolforgeError, UsageError
-from toolforge.generate.config import GenerateConfig
+from toolforge.generate.config import SESSION, GenerateConfig
 from toolforge.generate.parse import PlanIssue, load_json, plan_messages, record_from_messages
 from toolforge.generate.plan import Job, job_summary, make_job
 from toolforge.generate.prompts import examples, prompts_sha, render_messages, render_reask
@@ -117,14 +117,21 @@ class Runner:
         self.rng = random.Random(seed ^ 0x5EED)
         self._schemas: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._tool_dicts: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        self._n_examples = {s: len(examples(s)) for s in cfg.targets}
+        self._n_examples = {s: len(examples(s)) for s in cfg.targets if s != SESSION}
         self._sha = prompts_sha()
         from toolforge.generate.seeds import load_seeds
 
         self.seeds = load_seeds(cfg.seeds)
         self.returns = returns or {}
         self.stepwise: Any = None
-        if cfg.resolved_mode == "stepwise":
+        self.session: Any = None
+        if cfg.resolved_mode == "session":  # multi-turn sessions: one job per session (toolforge.generate.session)
+            from toolforge.environment import Environment
+            from toolforge.generate.session import SessionGenerator
+
+            env = env or Environment(tools, returns=self.returns, simulator=teacher, run_safe=cfg.run_safe_tools)
+            self.session = SessionGenerator(self, env, self.seeds, self.returns)
+        elif cfg.resolved_mode == "stepwise":
             from toolforge.environment import Environment
             from toolforge.generate.stepwise import StepwiseGenerator
 
@@ -168,6 +175,8 @@ class Runner:
     async def run_job(self, job: Job) -> JobResult:
         from toolforge.validate import errors_only, validate_record
 
+        if self.session is not None:
+            return await self.session.run_job(job)  # type: ignore[no-any-return]
         if self.stepwise is not None:
             return await self.stepwise.run_job(job)  # type: ignore[no-any-return]
         cfg = self.cfg
@@ -293,8 +302,11 @@ class Runner:
                         break
                     s = wanting[turn % len(wanting)]
                     turn += 1
-                    job = make_job(s, next_job[s], self.seed, self.tools, self._n_examples[s], self.seeds,
-                                   self.cfg.tool_weights)
+                    if self.session is not None:
+                        job = self.session.make_job(next_job[s])
+                    else:
+                        job = make_job(s, next_job[s], self.seed, self.tools, self._n_examples[s], self.seeds,
+                                       self.cfg.tool_weights)
                     next_job[s] += 1
                     inflight[s] += 1
                     tasks[asyncio.ensure_future(self.run_job(job))] = s
@@ -446,7 +458,7 @@ async def _generate(db: Path, cfg: GenerateConfig, run_id: str | None, tools: li
             from toolforge.catalog import load_returns
 
             env = None
-            if cfg.resolved_mode == "stepwise":
+            if cfg.resolved_mode in ("stepwise", "session"):
                 from toolforge.environment import Environment, load_mock
 
                 env = Environment(tools, returns=load_returns(list(cfg.catalogs)), simulator=teacher,
@@ -467,6 +479,8 @@ async def _generate(db: Path, cfg: GenerateConfig, run_id: str | None, tools: li
             finally:
                 if runner.stepwise is not None:
                     runner.stepwise.env.close()
+                if runner.session is not None:
+                    runner.session.env.close()
                 store.set_run_status(run_id, status)
                 from toolforge.generate.storage import failure_counts
 

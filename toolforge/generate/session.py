@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolforge.backends.base import ChatRequest
-from toolforge.environment import Environment, WorldState
+from toolforge.environment import Environment, ToolResult, WorldState
 from toolforge.record import Record, Tool
 from toolforge.validate.issues import Issue
 
@@ -119,27 +119,40 @@ class Session:
 
     def __init__(self, teacher: Any, tools: list[Tool], env: Environment, spec: SessionSpec, *,
                  system_prompt: str = "You are a helpful assistant with access to tools.", max_steps: int = 3,
-                 max_attempts: int = 3, temperature: float = 0.7, root: str | None = None) -> None:
+                 max_attempts: int = 3, temperature: float = 0.7, max_tokens: int = 1024, root: str | None = None,
+                 check_grounding: bool = True, check_provenance: bool = True) -> None:
         self.teacher, self.tools, self.env, self.spec = teacher, tools, env, spec
         self.max_steps, self.max_attempts, self.temperature, self.root = max_steps, max_attempts, temperature, root
+        self.max_tokens = max_tokens
+        self.checks = {"check_grounding": check_grounding, "check_provenance": check_provenance}
+        self.round = 0  # the round being played (0-based)
         self.messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt}]
         self.world = WorldState()
         self.sources: dict[str, int] = {}
         self._n_calls = 0
         self._tool_dicts = [t.model_dump(exclude_none=True) for t in tools]
         self._schema = assistant_schema(tools)
+        self.meta_extra: dict[str, Any] = {}
 
-    async def _ask(self, messages: list[dict[str, Any]], schema: dict[str, Any], seed: int) -> str:
+    # -- the three ways out (overridden by RunnerSession: the runner's retries and attempt rows) ------
+    async def _ask(self, messages: list[dict[str, Any]], schema: dict[str, Any], seed: int, step: str) -> str:
         resp = await self.teacher.chat(ChatRequest(messages=messages, response_schema=schema,
-                                                   temperature=self.temperature, max_tokens=1024, seed=seed))
+                                                   temperature=self.temperature, max_tokens=self.max_tokens,
+                                                   seed=seed & 0x7FFFFFFF))
         return str(resp.text or "")
+
+    async def _call(self, name: str, args: dict[str, Any], seed: int) -> ToolResult:
+        return await self.env.call(name, args, self.world, seed=seed)
+
+    def _judged(self, rnd: int, attempt: int, issues: list[Issue], messages: list[dict[str, Any]]) -> None:
+        """One assistant attempt at round ``rnd`` validated: accepted when ``issues`` is empty."""
 
     async def _user_turn(self, rnd: int, out: SessionResult) -> str | None:
         """The user's next message, or None when the simulator ends the session (``out.ended`` says why)."""
         prompt = _render("user", self.root, persona=self.spec.persona, goal=self.spec.goal, round=rnd,
                          min_rounds=self.spec.min_rounds, transcript=_transcript(self.messages))
         for attempt in range(self.max_attempts):
-            text = await self._ask(prompt, USER_SCHEMA, self.spec.seed * 1000 + rnd * 10 + attempt)
+            text = await self._ask(prompt, USER_SCHEMA, self.spec.seed * 1000 + rnd * 10 + attempt, "user")
             value = _loads(text)
             ok = value is not None and isinstance(value.get("message", ""), str)
             out.attempts.append({"role": "user", "round": rnd, "outcome": "ok" if ok else "unreadable"})
@@ -166,7 +179,7 @@ class Session:
                              step=step)
             if reask:
                 prompt.append({"role": "user", "content": render_reask(reask, root=self.root)})
-            text = await self._ask(prompt, self._schema, self.spec.seed * 1000 + rnd * 10 + step)
+            text = await self._ask(prompt, self._schema, self.spec.seed * 1000 + rnd * 10 + step, f"assistant[{step}]")
             value = _loads(text) or {}
             raw: list[Any] = value["calls"] if isinstance(value.get("calls"), list) else []
             calls = [c for c in raw if isinstance(c, dict) and isinstance(c.get("name"), str)
@@ -180,7 +193,7 @@ class Session:
                     args = c.get("arguments", {})
                     msg["tool_calls"].append({"id": cid, "type": "function",
                                               "function": {"name": c["name"], "arguments": args}})
-                    res = await self.env.call(c["name"], args, self.world, seed=self.spec.seed + self._n_calls)
+                    res = await self._call(c["name"], args, self.spec.seed + self._n_calls)
                     self.sources[res.source] = self.sources.get(res.source, 0) + 1
                     content = res.result if res.result is not None else {"error": "no_result",
                                                                           "message": "the tool gave no usable result"}
@@ -198,6 +211,7 @@ class Session:
 
         out = SessionResult(None, 0, "max_rounds")
         for rnd in range(self.spec.max_rounds):
+            self.round = rnd
             user = await self._user_turn(rnd, out)
             if user is None:
                 break
@@ -209,10 +223,12 @@ class Session:
                                         history=list(saved_world.history))
                 self.messages = base
                 added = await self._assistant_turn(rnd, reask)
-                issues = errors_only(validate_record({"tools": self._tool_dicts, "messages": base + added}))
+                issues = errors_only(validate_record({"tools": self._tool_dicts, "messages": base + added},
+                                                     **self.checks))
                 out.attempts.append({"role": "assistant", "round": rnd, "attempt": attempt + 1,
                                      "outcome": "accepted" if not issues else "rejected",
                                      "reason": issues[0].code if issues else None})
+                self._judged(rnd, attempt + 1, issues, base + added)
                 if not issues:
                     self.messages = base + added
                     break
@@ -230,7 +246,7 @@ class Session:
             return out
         meta = {"mode": "session", "rounds": out.rounds, "ended": out.ended, "persona": self.spec.persona,
                 "goal": self.spec.goal, "seed": self.spec.seed, "teacher": getattr(self.teacher, "name", "?"),
-                "result_sources": dict(self.sources)}
+                "result_sources": dict(self.sources), **self.meta_extra}
         out.record = Record.model_validate({"tools": self._tool_dicts, "messages": self.messages, "meta": meta})
         return out
 
@@ -266,3 +282,141 @@ def generate_sessions(store: Any, teacher: Any, tools: list[Tool], env: Environm
             counts["stored"] += store.upsert_records([Record.model_validate(d)], source="generate", run_id=run_id)
     return counts
 
+
+
+# -- sessions inside a generation run (``toolforge generate --mode session``) ------------------------
+class RunnerSession(Session):
+    """A session played inside a :class:`~toolforge.generate.runner.Runner` job.
+
+    Every teacher request goes through the runner's ``_ask`` (transport failures retried with
+    backoff, honouring ``Retry-After``), every tool call through the stepwise generator's
+    environment call (the same retries: the simulator is the teacher), and every step is an
+    attempt row: ``scenario`` = ``"session"``, ``job`` = the session's index, ``attempt`` = the
+    round (1-based), ``outcome`` = ``step`` with ``reason`` ``user``, ``assistant[k]`` or
+    ``result:SOURCE`` (the call, its source and result as output), ``rejected`` for a round whose
+    validation failed (re-asked), then one ``accepted`` or ``gave_up`` row for the session.
+    """
+
+    def __init__(self, gen: SessionGenerator, job: Any, out: list[Any], spec: SessionSpec, **options: Any) -> None:
+        super().__init__(gen.r.teacher, job.tools, gen.env, spec, **options)
+        self.gen, self.job, self.out = gen, job, out
+
+    async def _ask(self, messages: list[dict[str, Any]], schema: dict[str, Any], seed: int, step: str) -> str:
+        import time
+
+        from toolforge.backends.base import TransientError
+        from toolforge.generate.stepwise import StepFailed
+        from toolforge.generate.storage import Attempt
+
+        req = ChatRequest(messages=messages, response_schema=schema, temperature=self.temperature,
+                          max_tokens=self.max_tokens, seed=seed & 0x7FFFFFFF)
+        t0 = time.monotonic()
+        resp = await self.gen.r._ask(req, self.job, self.round + 1, self.out)
+        if isinstance(resp, TransientError):
+            raise StepFailed(resp.code, resp.message, transport=True)
+        text = str(resp.text or "")
+        self.out.append(Attempt(self.job.scenario, self.job.index, self.round + 1, "step", step,
+                                None if _loads(text) is not None else "unreadable: not a JSON object",
+                                output=text, latency_s=time.monotonic() - t0))
+        return text
+
+    async def _call(self, name: str, args: dict[str, Any], seed: int) -> ToolResult:
+        import time
+
+        from toolforge.generate.storage import Attempt
+
+        t0 = time.monotonic()
+        res: ToolResult = await self.gen.steps._env_call(self.job, self.round + 1, self.out,
+                                                         {"name": name, "arguments": args}, self.world,
+                                                         force_error=False, seed=seed & 0x7FFFFFFF)
+        payload = {"call": {"name": name, "arguments": args}, "source": res.source, "error": res.error,
+                   "result": res.result}
+        self.out.append(Attempt(self.job.scenario, self.job.index, self.round + 1, "step", f"result:{res.source}",
+                                None if res.result is not None else "no usable result",
+                                output=json.dumps(payload, ensure_ascii=False), latency_s=time.monotonic() - t0))
+        return res
+
+    def _judged(self, rnd: int, attempt: int, issues: list[Issue], messages: list[dict[str, Any]]) -> None:
+        from toolforge.generate.storage import Attempt
+
+        if issues:
+            detail = f"round {rnd + 1}, attempt {attempt}: " + "; ".join(f"{i.path}: {i.message}" for i in issues[:5])
+            self.out.append(Attempt(self.job.scenario, self.job.index, rnd + 1, "rejected", issues[0].code,
+                                    detail[:1000], output=json.dumps(messages[-6:], ensure_ascii=False)))
+
+
+def make_session_job(index: int, run_seed: int, catalog: list[Tool], seeds: dict[str, Any],
+                     tool_weights: dict[str, float] | None = None) -> Any:
+    """The blueprint of session ``index`` (APIGen-MT's first step), fully determined by the run seed:
+    2 to 4 offered tools, a goal made of the tasks of 2 or 3 of them (so that it takes several rounds),
+    a persona, a user style and a system prompt from the seed pools (``--seeds`` merges the user's own)."""
+    import random
+
+    from toolforge.generate.config import SESSION
+    from toolforge.generate.plan import Job, job_seed, weighted_order
+    from toolforge.generate.seeds import tool_tasks
+
+    seed = job_seed(run_seed, SESSION, index)
+    rng = random.Random(seed)
+    pool = weighted_order(list(catalog), tool_weights, rng) if tool_weights else rng.sample(catalog, len(catalog))
+    offered = pool[:min(len(pool), rng.randint(2, 4))]
+    used = offered[:min(len(offered), rng.randint(2, 3))]
+    goal = "; then ".join(rng.choice(tool_tasks(t, seeds)) for t in used)
+    return Job(scenario=SESSION, index=index, seed=seed, callable=used, distractors=offered[len(used):],
+               tools=offered, persona=rng.choice(seeds["personas"]), style=rng.choice(seeds["user_styles"]),
+               topic=goal, system_prompt=rng.choice(seeds["system_prompts"]))
+
+
+class SessionGenerator:
+    """Runs session jobs for a :class:`~toolforge.generate.runner.Runner` (which owns the schedule,
+    the writes and resuming: a session is one job of the target ``"session"``)."""
+
+    def __init__(self, runner: Any, env: Environment, seeds: dict[str, Any], returns: dict[str, dict[str, Any]]) -> None:
+        from toolforge.generate.stepwise import StepwiseGenerator
+
+        self.r = runner
+        self.env = env
+        self.seeds = seeds
+        self.steps = StepwiseGenerator(runner, env, seeds, returns)  # its environment call, with the runner's retries
+
+    def make_job(self, index: int) -> Any:
+        return make_session_job(index, self.r.seed, self.r.tools, self.seeds, self.r.cfg.tool_weights)
+
+    async def run_job(self, job: Any) -> Any:
+        from toolforge.generate.plan import job_summary
+        from toolforge.generate.runner import JobResult, normalise_request
+        from toolforge.generate.stepwise import StepFailed
+        from toolforge.generate.storage import Attempt
+        from toolforge.validate import validate_record
+
+        cfg = self.r.cfg
+        spec = SessionSpec(persona=job.persona, goal=job.topic, min_rounds=cfg.min_rounds, max_rounds=cfg.max_rounds,
+                           seed=job.seed)
+        out: list[Attempt] = []
+        session = RunnerSession(self, job, out, spec, system_prompt=job.system_prompt, max_attempts=cfg.max_attempts,
+                                temperature=cfg.temperature, max_tokens=cfg.max_tokens,
+                                check_grounding=cfg.resolved_meaning_checks,
+                                check_provenance=cfg.resolved_meaning_checks)
+        session.meta_extra = {"run_id": self.r.run_id, "prompt_sha": self.r._sha, "session": job.index,
+                              **job_summary(job)}
+        try:
+            res = await session.run()
+        except StepFailed as exc:
+            out.append(Attempt(job.scenario, job.index, session.round + 1, "gave_up", exc.code, exc.message[:1000]))
+            return JobResult(job, None, out)
+        rec = res.record
+        if rec is None:
+            why = "; ".join(f"{i.path}: {i.message}" for i in res.issues[:5])
+            out.append(Attempt(job.scenario, job.index, session.round + 1, "gave_up", f"session_{res.ended}",
+                               f"{res.rounds} rounds (min {spec.min_rounds}), ended: {res.ended}. {why}"[:1000]))
+            return JobResult(job, None, out)
+        key = normalise_request(rec.first_user_text)
+        if key in self.r.seen:
+            out.append(Attempt(job.scenario, job.index, res.rounds, "gave_up", "near_duplicate",
+                               "the session opens with the same request as an earlier one"))
+            return JobResult(job, None, out)
+        self.r.seen.add(key)
+        checked = validate_record(rec, check_grounding=cfg.resolved_meaning_checks,
+                                  check_provenance=cfg.resolved_meaning_checks)
+        out.append(Attempt(job.scenario, job.index, res.rounds, "accepted", record_id=rec.id))
+        return JobResult(job, rec, out, checked)

@@ -13,6 +13,7 @@ import json
 from typing import Any
 from dataclasses import dataclass, field
 
+from toolforge.generate.config import SESSION
 from toolforge.record import Record
 from toolforge.store.bulk import insert_rows
 from toolforge.store.db import RECORD_COLUMNS, Store
@@ -92,9 +93,10 @@ class RunWriter:
         seen: set[str] = set()
         new: list[Record] = []
         for r in recs:
-            assert r.id is not None and r.scenario is not None
+            assert r.id is not None
+            key = r.scenario or SESSION  # a multi-turn session has no single-request scenario
             if r.id in existing or r.id in seen:
-                res.duplicates[r.scenario] = res.duplicates.get(r.scenario, 0) + 1
+                res.duplicates[key] = res.duplicates.get(key, 0) + 1
                 for a in attempts:
                     if a.record_id == r.id and a.outcome == "accepted":
                         a.outcome, a.reason, a.detail = "rejected", "duplicate_id", "this record is already stored"
@@ -102,7 +104,7 @@ class RunWriter:
                 continue
             seen.add(r.id)
             new.append(r)
-            res.stored[r.scenario] = res.stored.get(r.scenario, 0) + 1
+            res.stored[key] = res.stored.get(key, 0) + 1
         checks = [(r.id, self.checks.pop(r.id)) for r in recs if r.id in self.checks]
         with self.store.transaction():
             if checks:  # the validation generation already ran: `stats` counts these records as validated
@@ -121,9 +123,9 @@ class RunWriter:
 
 
 def run_counts(store: Store, run_id: str) -> dict[str, int]:
-    """Records stored by a run, per scenario."""
-    rows = store.con.execute("SELECT scenario, count(*) FROM records WHERE run_id = ? GROUP BY scenario",
-                             [run_id]).fetchall()
+    """Records stored by a run, per scenario (sessions, whose scenario is NULL, under ``"session"``)."""
+    rows = store.con.execute("SELECT coalesce(scenario, ?), count(*) FROM records WHERE run_id = ? GROUP BY 1",
+                             [SESSION, run_id]).fetchall()
     return {r[0]: int(r[1]) for r in rows}
 
 

@@ -55,13 +55,17 @@ def _r(x: Any, nd: int = 4) -> Any:
     return round(float(x), nd) if x is not None else None
 
 
+# multi-turn sessions (meta.mode 'session') have no single-request scenario: their own group
+_SCENARIO = "coalesce(r.scenario, CASE WHEN r.meta->>'mode' = 'session' THEN 'session' ELSE '(none)' END)"
+
+
 def _prepare(store: Store, sel: Selection) -> int:
     where, params = selection_sql(sel, store)
     store.con.execute(f"CREATE OR REPLACE TEMP TABLE {SEL} AS SELECT r.id FROM records r WHERE {where}", params)
     text = (f"array_to_string(list_transform({_MSGS}, lambda m: coalesce(m->>'content', '') || ' ' || "
             "coalesce(m->>'reasoning', '')), ' ')")
     store.con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {PER} AS SELECT r.id, coalesce(r.scenario, '(none)') AS scenario, "
+        f"CREATE OR REPLACE TEMP TABLE {PER} AS SELECT r.id, {_SCENARIO} AS scenario, "
         f"len({_MSGS}) AS n_messages, "
         f"len(list_filter({_MSGS}, lambda m: m->>'role' = 'user')) AS n_user, "
         f"coalesce(len(json_extract_string(r.messages, '$[*].tool_calls[*].function.name')), 0) AS n_calls, "
@@ -98,7 +102,7 @@ def _records_section(store: Store, scenarios: list[str] | None) -> dict[str, Any
     sel = Selection(include_duplicates=True, scenarios=scenarios)
     where, params = selection_sql(sel, store)
     rows = _dicts(store, f"""
-        SELECT coalesce(r.scenario, '(none)') AS scenario, count(*) AS total,
+        SELECT {_SCENARIO} AS scenario, count(*) AS total,
           count(*) FILTER (WHERE v.n > 0 AND v.bad = 0) AS valid,
           count(*) FILTER (WHERE v.bad > 0) AS invalid,
           count(*) FILTER (WHERE v.n IS NULL) AS unvalidated,

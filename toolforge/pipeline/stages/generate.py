@@ -35,7 +35,7 @@ def generate_config(ctx: StageContext) -> Any:
 
     gen = ctx.recipe.generate
     extra = {k: getattr(gen, k) for k in ("seed", "max_attempts", "concurrency", "temperature", "max_tokens",
-                                          "tool_weights", "meaning_checks")
+                                          "tool_weights", "meaning_checks", "min_rounds", "max_rounds")
              if getattr(gen, k, None) is not None}
     catalogs = ctx.recipe.resolve_catalogs() if hasattr(ctx.recipe, "resolve_catalogs") else list(gen.catalogs)
     return GenerateConfig(targets={s: n for s, n in targets(ctx).items() if n > 0},
