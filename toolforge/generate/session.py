@@ -38,20 +38,26 @@ MIN_ROUNDS, MAX_ROUNDS = 3, 20
 
 USER_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"message": {"type": "string", "maxLength": 800}, "goal_met": {"type": "boolean"},
+    "properties": {"message": {"type": "string", "maxLength": 400}, "goal_met": {"type": "boolean"},
                    "abandon": {"type": "boolean"}},
     "required": ["message", "goal_met", "abandon"], "additionalProperties": False,
 }
+MAX_CALLS = 4  # calls in one assistant step
 
 
 def assistant_schema(tools: list[Tool]) -> dict[str, Any]:
-    """Calls to the offered tools (names as an enum, arguments per tool) or an answer."""
-    call = {"anyOf": [{"type": "object", "properties": {"name": {"const": t.function.name},
-                                                         "arguments": t.function.parameters},
-                       "required": ["name", "arguments"], "additionalProperties": False} for t in tools]}
-    return {"type": "object", "properties": {"calls": {"type": "array", "items": call, "maxItems": 4},
-                                             "answer": {"type": "string", "maxLength": 1500}},
-            "additionalProperties": False}
+    """Calls to the offered tools (names as consts, arguments per tool, tightened like stepwise's calls
+    step) or an answer; hardened for every grammar dialect (llama.cpp's parser refuses, and crashes on,
+    the raw bounds of long strings)."""
+    from toolforge.generate.harden import harden_schema
+    from toolforge.generate.schema import ANSWER_MAX, any_call
+
+    calls = {"type": "object", "properties": {"calls": {"type": "array", "items": any_call(tools, None),
+                                                        "minItems": 1, "maxItems": MAX_CALLS}},
+             "required": ["calls"], "additionalProperties": False}
+    answer = {"type": "object", "properties": {"answer": {"type": "string", "minLength": 10, "maxLength": ANSWER_MAX}},
+              "required": ["answer"], "additionalProperties": False}
+    return harden_schema({"anyOf": [calls, answer]})  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -218,7 +224,7 @@ class Session:
             base = [*self.messages, {"role": "user", "content": user}]
             reask: list[Issue] | None = None
             for attempt in range(self.max_attempts):
-                saved_world, saved_calls = self.world, self._n_calls
+                saved_world, saved_calls, saved_sources = self.world, self._n_calls, dict(self.sources)
                 self.world = WorldState(files=dict(saved_world.files), ids=dict(saved_world.ids),
                                         history=list(saved_world.history))
                 self.messages = base
@@ -232,7 +238,7 @@ class Session:
                 if not issues:
                     self.messages = base + added
                     break
-                self.world, self._n_calls = saved_world, saved_calls
+                self.world, self._n_calls, self.sources = saved_world, saved_calls, saved_sources  # a rejected try leaves nothing
                 reask = issues
             else:
                 out.issues = reask or []
