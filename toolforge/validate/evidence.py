@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # ----------------------------------------------------------------------------------------------
@@ -107,6 +107,23 @@ class Bag:
     nums: set[float]
     times: set[int]
     raw: str = ""
+    # derived from ``low`` when first asked for (see bag_words, bag_compact): several checks scan one bag
+    _words: list[str] | None = field(default=None, compare=False, repr=False)
+    _compact: str | None = field(default=None, compare=False, repr=False)
+
+
+def bag_words(b: Bag) -> list[str]:
+    """``WORD.findall(b.low)``, computed once per bag."""
+    if b._words is None:
+        b._words = WORD.findall(b.low)
+    return b._words
+
+
+def bag_compact(b: Bag) -> str:
+    """``NON_ALNUM.sub("", b.low)`` (the text without separators), computed once per bag."""
+    if b._compact is None:
+        b._compact = NON_ALNUM.sub("", b.low)
+    return b._compact
 
 
 def bag(text: str) -> Bag:
@@ -184,7 +201,7 @@ def word_grounded(word: str, ev: Bag) -> bool:
     if stem(w) in ev.stems or w in ev.low:
         return True
     if len(w) >= 5:
-        return any(edit1(w, x) for x in WORD.findall(ev.low) if abs(len(x) - len(w)) <= 2 and x[0] == w[0])
+        return any(edit1(w, x) for x in bag_words(ev) if abs(len(x) - len(w)) <= 2 and x[0] == w[0])
     return False
 
 
@@ -197,7 +214,7 @@ def id_grounded(tok: str, ev: Bag) -> bool:
     if low in ev.low:
         return True
     key = NON_ALNUM.sub("", low)
-    return len(key) >= 4 and key in NON_ALNUM.sub("", ev.low)
+    return len(key) >= 4 and key in bag_compact(ev)
 
 
 def decimals(text: str) -> int:

@@ -58,6 +58,7 @@ from toolforge.validate.evidence import (
     Bag,
     ToolInfo,
     bag,
+    bag_compact,
     decimals,
     fit,
     id_grounded,
@@ -359,7 +360,7 @@ def _arg_value_ungrounded(key: str, value: Any, pschema: dict[str, Any], info: T
     if low in ev.low or (sbag is not None and low in sbag.low):
         return None
     compact = NON_ALNUM.sub("", low)
-    if len(compact) >= 5 and compact in NON_ALNUM.sub("", ev.low):
+    if len(compact) >= 5 and compact in bag_compact(ev):
         return None  # McDonald's ~ mc donalds
     for email in EMAIL.findall(s):
         if email.lower() not in ev.low:

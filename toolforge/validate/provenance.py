@@ -105,6 +105,14 @@ class _Index:
         self.sizes = [t for t, _ in self.by_size]
         self.scenario_checks = [(s, "_" in s, s.split()) for s in self.scenarios]
         self.persona_checks = [p for p in self.personas if len(p) >= 3]
+        # for the early-outs (a text that cannot match skips the scan; one that can is scanned as before)
+        self.example_vocab = frozenset(w for _, theirs in self.example_sets for w in theirs)
+        self.persona_firsts = frozenset(p[0] for p in self.persona_checks)
+        self.persona_sets = [(p, frozenset(p)) for p in self.persona_checks]
+        self.persona_max = max((len(p) for p in self.persona_checks), default=0)
+        self.example_starts = frozenset(sh[0] for sh in self.example_shingles)
+        self.prompt_starts = frozenset(sh[0] for sh in self.prompt_shingles)
+        self.result_starts = frozenset(sh[0] for sh in self.result_shingles)
 
 
 @lru_cache(maxsize=4)
@@ -112,6 +120,13 @@ def _index(root: str | None = None) -> _Index:
     from toolforge.resources import prompts_dir
 
     return _Index(Path(root) if root else prompts_dir())
+
+
+def _may_share_run(toks: list[str], n: int, runs: Any, starts: frozenset[str]) -> bool:
+    """Whether some run of ``n`` words of ``toks`` is in ``runs`` (only runs starting with a word of ``starts``,
+    the first words of ``runs``, are built). When it is, the caller scans :func:`_shingles` as before, so the
+    run it reports is the same one."""
+    return any(tuple(toks[i:i + n]) in runs for i in range(len(toks) - n + 1) if toks[i] in starts)
 
 
 def _contains(hay: list[str], needle: list[str]) -> bool:
@@ -127,9 +142,11 @@ def copied_example(text: str, *, root: str | None = None) -> str | None:
 def _copied(toks: list[str], idx: _Index) -> str | None:
     if not toks:
         return None
-    if len(toks) >= 4:
-        mine = set(toks)
-        m = len(mine)
+    mine = set(toks)
+    m = len(mine)
+    # Jaccard >= NEAR needs at least NEAR * m of the text's words in the example: when fewer than that appear
+    # in any example at all, none can reach it
+    if len(toks) >= 4 and m - len(mine - idx.example_vocab) >= NEAR * m:
         # Jaccard <= smaller set / larger set: only examples of a near size can reach NEAR (bounds widened by
         # one, the exact test follows); checked in the examples' order, so the same example is named
         lo = bisect_left(idx.sizes, NEAR * m - 1)
@@ -142,9 +159,10 @@ def _copied(toks: list[str], idx: _Index) -> str | None:
             shared = len(mine & theirs)
             if shared / (m + t - shared) >= NEAR:
                 return where
-    for sh in _shingles(toks):
-        if sh in idx.example_shingles:
-            return idx.example_shingles[sh]
+    if _may_share_run(toks, SHINGLE, idx.example_shingles, idx.example_starts):
+        for sh in _shingles(toks):
+            if sh in idx.example_shingles:
+                return idx.example_shingles[sh]
     return None
 
 
@@ -160,10 +178,12 @@ def _leak(text: str, toks: list[str], idx: _Index) -> str | None:
         if (underscored and s in low) or (not underscored and parts[0] in present and _contains(toks, parts)):
             return f"the scenario name {s!r}"
     n = max(1, len(toks))
-    for persona in idx.persona_checks:  # cheap tests first: share of the words, first word present
-        if len(persona) / n >= PERSONA_SHARE and persona[0] in present and _contains(toks, persona):
-            return f"the persona line {' '.join(persona)!r}"
-    if len(toks) >= SHINGLE:
+    # a persona line must be at least PERSONA_SHARE of the text and its first word present
+    if idx.persona_max / n >= PERSONA_SHARE and not present.isdisjoint(idx.persona_firsts):
+        for persona, pset in idx.persona_sets:  # cheap tests first: share of the words, all words present
+            if len(persona) / n >= PERSONA_SHARE and pset <= present and _contains(toks, persona):
+                return f"the persona line {' '.join(persona)!r}"
+    if len(toks) >= SHINGLE and _may_share_run(toks, SHINGLE, idx.prompt_shingles, idx.prompt_starts):
         for sh in _shingles(toks):
             if sh in idx.prompt_shingles:
                 return f"prompt text {' '.join(sh)!r}"
@@ -208,8 +228,13 @@ def check_provenance(data: Any, *, root: str | None = None) -> list[Issue]:
                 values = _strings(json.loads(m["content"]))
             except json.JSONDecodeError:
                 values = [m["content"]]
-            hit = next((idx.result_shingles[sh] for v in values for sh in _shingles(words(v), RESULT_SHINGLE)
-                        if sh in idx.result_shingles), None)
+            hit = None
+            for v in values:
+                toks = words(v)
+                if _may_share_run(toks, RESULT_SHINGLE, idx.result_shingles, idx.result_starts):
+                    hit = next(idx.result_shingles[sh] for sh in _shingles(toks, RESULT_SHINGLE)
+                               if sh in idx.result_shingles)
+                    break
             if hit:
                 issues.append(Issue("copied_example", f"messages[{i}].content",
                                     f"the tool result copies a few-shot example's values ({hit})"))
