@@ -43,6 +43,9 @@ USER_SCHEMA: dict[str, Any] = {
     "required": ["message", "goal_met", "abandon"], "additionalProperties": False,
 }
 MAX_CALLS = 4  # calls in one assistant step
+ANSWER_SCHEMA: dict[str, Any] = {"type": "object", "properties": {"answer": {"type": "string", "minLength": 10,
+                                                                            "maxLength": 1000}},
+                                 "required": ["answer"], "additionalProperties": False}
 
 
 def assistant_schema(tools: list[Tool]) -> dict[str, Any]:
@@ -178,19 +181,31 @@ class Session:
         """The assistant's messages for one round: call steps with their results, then the answer."""
         from toolforge.generate.prompts import render_reask, tool_view
 
+        from toolforge.canonical import canonical_json
+
         views = [tool_view(t) for t in self.tools]
         added: list[dict[str, Any]] = []
+        made: set[str] = set()  # the calls of this round so far
+        final = False
         for step in range(self.max_steps + 1):
+            # the last step, or one after a step that only repeated earlier calls, may only answer
+            final = final or step == self.max_steps
             prompt = _render("assistant", self.root, tools=views, transcript=_transcript(self.messages + added),
-                             step=step)
+                             step=step, final=final)
             if reask:
                 prompt.append({"role": "user", "content": render_reask(reask, root=self.root)})
-            text = await self._ask(prompt, self._schema, self.spec.seed * 1000 + rnd * 10 + step, f"assistant[{step}]")
+            text = await self._ask(prompt, ANSWER_SCHEMA if final else self._schema,
+                                   self.spec.seed * 1000 + rnd * 10 + step, f"assistant[{step}]")
             value = _loads(text) or {}
             raw: list[Any] = value["calls"] if isinstance(value.get("calls"), list) else []
             calls = [c for c in raw if isinstance(c, dict) and isinstance(c.get("name"), str)
                      and isinstance(c.get("arguments", {}), dict)]
-            if calls and step < self.max_steps:
+            keys = {canonical_json({"n": c["name"], "a": c.get("arguments", {})}) for c in calls}
+            if calls and not final and keys <= made:
+                final = True  # nothing new to call: the results are in, answer from them
+                continue
+            made |= keys
+            if calls and not final:
                 msg: dict[str, Any] = {"role": "assistant", "content": "", "tool_calls": []}
                 results = []
                 for c in calls:

@@ -165,3 +165,71 @@ def test_sessions_are_stored_and_resumed(tmp_db):
     finally:
         env.close()
     assert rows == [("0", "s1", "generate"), ("1", "s1", "generate")]
+
+
+def test_a_step_that_only_repeats_its_calls_is_asked_for_the_answer():
+    from toolforge.generate.session import ANSWER_SCHEMA
+
+    t = FakeTeacher(name="fake:session")
+    u, c, a = ROUNDS[0]
+    t.enqueue(u, c, c, a)  # the second step repeats the call: the third may only answer
+    for r in ROUNDS[1:3]:
+        t.enqueue(*r)
+    t.enqueue({"message": "", "goal_met": True, "abandon": False})
+    out = _run(t, min_rounds=3, max_rounds=4)
+    assert out.record is not None and out.rounds == 3
+    first_round = out.record.to_dict()["messages"][:6]
+    assert [m["role"] for m in first_round] == ["system", "user", "assistant", "tool", "assistant", "user"]
+    assert t.requests[3].response_schema == ANSWER_SCHEMA and "Answer the user's latest message now" in \
+        t.requests[3].messages[-1]["content"]
+
+
+def test_the_last_step_may_only_answer():
+    from toolforge.generate.session import ANSWER_SCHEMA
+
+    t = FakeTeacher(name="fake:session")
+    a = ROUNDS[0][2]
+    t.enqueue(*[calls(("get_weather", {"city": "Lisbon", "units": un})) for un in ("metric", "imperial")],
+              calls(("get_weather", {"city": "Porto"})), a)
+    env = Environment(TOOLS, mock=MOCK, run_safe=False)
+    try:
+        from toolforge.generate.session import Session
+
+        s = Session(t, TOOLS, env, SessionSpec(persona="p", goal="g", min_rounds=3, max_rounds=3), max_steps=3)
+        s.messages.append({"role": "user", "content": "What's the weather in Lisbon today?"})
+        added = asyncio.run(s._assistant_turn(0, None))
+    finally:
+        env.close()
+    assert [r.response_schema == ANSWER_SCHEMA for r in t.requests] == [False, False, False, True]
+    assert added[-1] == {"role": "assistant", "content": "It is 21 °C in Lisbon."}
+
+
+GRAMMAR = """
+import json, sys
+from llama_cpp import LlamaGrammar
+from llama_cpp.llama_grammar import json_schema_to_gbnf
+from toolforge.backends.llamacpp import exclude_control_chars, gbnf_safe_schema
+from toolforge.generate.harden import harden_schema
+for schema in json.loads(sys.stdin.read()):
+    LlamaGrammar.from_string(exclude_control_chars(json_schema_to_gbnf(json.dumps(gbnf_safe_schema(harden_schema(schema))))),
+                             verbose=False)
+print("compiled")
+"""
+
+
+def test_every_session_schema_compiles_as_a_llama_cpp_grammar():
+    """llama.cpp's grammar parser crashed the process (segfault) on the first session schema's raw bounds:
+    the user, assistant and answer schemas over every packaged catalog tool compile (in a subprocess)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from toolforge.catalog import load_catalogs
+    from toolforge.generate.session import ANSWER_SCHEMA, USER_SCHEMA, assistant_schema
+
+    tools = load_catalogs(["smol-tools"])
+    schemas = [USER_SCHEMA, ANSWER_SCHEMA, assistant_schema(tools), *(assistant_schema([t]) for t in tools)]
+    proc = subprocess.run([sys.executable, "-c", GRAMMAR], input=json.dumps(schemas), capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "compiled", proc.stderr[-2000:]
+    assert "error parsing grammar" not in proc.stderr
