@@ -110,6 +110,7 @@ class Bag:
     # derived from ``low`` when first asked for (see bag_words, bag_compact): several checks scan one bag
     _words: list[str] | None = field(default=None, compare=False, repr=False)
     _compact: str | None = field(default=None, compare=False, repr=False)
+    _by_initial: dict[str, list[str]] | None = field(default=None, compare=False, repr=False)
 
 
 def bag_words(b: Bag) -> list[str]:
@@ -119,6 +120,16 @@ def bag_words(b: Bag) -> list[str]:
     return b._words
 
 
+def bag_by_initial(b: Bag) -> dict[str, list[str]]:
+    """The distinct words of ``b.low`` by first letter (the candidates of a misspelling), computed once per bag."""
+    if b._by_initial is None:
+        out: dict[str, list[str]] = {}
+        for w in dict.fromkeys(bag_words(b)):
+            out.setdefault(w[0], []).append(w)
+        b._by_initial = out
+    return b._by_initial
+
+
 def bag_compact(b: Bag) -> str:
     """``NON_ALNUM.sub("", b.low)`` (the text without separators), computed once per bag."""
     if b._compact is None:
@@ -126,10 +137,18 @@ def bag_compact(b: Bag) -> str:
     return b._compact
 
 
+# cheap necessary conditions for a TIME or DATE match: a text without one skips the slower scan
+_TIME_HINT = re.compile(r"\d(?::\d|\s?[apAP])")  # TIME: 4:30 or 4 pm (its [ap] under re.I is [apAP])
+_DATE_HINT = re.compile(r"\d[-./]\d")
+_DIGIT = re.compile(r"\d")
+
+
 def bag(text: str) -> Bag:
     low = text.lower()
     times: set[int] = set()
-    if ":" in text or "am" in low or "pm" in low or "m." in low:
+    if not _DIGIT.search(text):  # no figure: no number, time or date (word numbers come below)
+        return _finish(text, low, set(), times)
+    if (":" in text or "am" in low or "pm" in low or "m." in low) and _TIME_HINT.search(text):
         for m in TIME.finditer(text):
             if m.group(1) is not None:
                 times.add((int(m.group(1)) * 60 + int(m.group(2))) % 720)
@@ -144,9 +163,14 @@ def bag(text: str) -> Bag:
     if "illion" in low or "thousand" in low or "k " in low:
         for m in MAGNITUDE.finditer(low):
             nums.add(float(m.group(1)) * SCALE[m.group(2)[:2]])
-    if "-" in text or "." in text or "/" in text:
+    if ("-" in text or "." in text or "/" in text) and _DATE_HINT.search(text):
         for m in DATE.finditer(text):
             nums.update(float(g) for g in (m.group(1), m.group(3), m.group(4)) if g)
+    return _finish(text, low, nums, times)
+
+
+def _finish(text: str, low: str, nums: set[float], times: set[int]) -> Bag:
+    """The words of a bag (and the numbers they name) added to the figures found in ``text``."""
     words = set(WORD.findall(low))
     for w in words & WORD_NUM_KEYS:
         nums.add(WORD_NUMS[w])
@@ -182,18 +206,28 @@ def edit1(a: str, b: str) -> bool:
     la, lb = len(a), len(b)
     if abs(la - lb) > 2:
         return False
-    limit = 2 if min(la, lb) >= 8 else 1
-    prev = list(range(lb + 1))
-    for i in range(1, la + 1):
-        cur = [i] + [0] * lb
-        best = cur[0]
-        for j in range(1, lb + 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
-            best = min(best, cur[j])
-        if best > limit:
-            return False
-        prev = cur
-    return prev[lb] <= limit
+    return within_edits(a, b, 2 if min(la, lb) >= 8 else 1)
+
+
+def within_edits(a: str, b: str, k: int) -> bool:
+    """Whether the Levenshtein distance of ``a`` and ``b`` is at most ``k`` (a small number).
+
+    Equal leading and trailing letters cost nothing, so they are dropped; then the first letters differ and
+    one of three edits (change it, drop it from ``a``, drop it from ``b``) starts every shortest fix.
+    """
+    i, n = 0, min(len(a), len(b))
+    while i < n and a[i] == b[i]:
+        i += 1
+    j, n = 0, n - i
+    while j < n and a[-1 - j] == b[-1 - j]:
+        j += 1
+    a, b = a[i:len(a) - j], b[i:len(b) - j]
+    if not a or not b:
+        return len(a) + len(b) <= k
+    if k == 0 or abs(len(a) - len(b)) > k:
+        return False
+    return (within_edits(a[1:], b[1:], k - 1) or within_edits(a[1:], b, k - 1)
+            or within_edits(a, b[1:], k - 1))
 
 
 def word_grounded(word: str, ev: Bag) -> bool:
@@ -201,7 +235,7 @@ def word_grounded(word: str, ev: Bag) -> bool:
     if stem(w) in ev.stems or w in ev.low:
         return True
     if len(w) >= 5:
-        return any(edit1(w, x) for x in bag_words(ev) if abs(len(x) - len(w)) <= 2 and x[0] == w[0])
+        return any(edit1(w, x) for x in bag_by_initial(ev).get(w[0], ()) if abs(len(x) - len(w)) <= 2)
     return False
 
 

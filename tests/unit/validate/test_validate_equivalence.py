@@ -80,3 +80,92 @@ def test_a_changed_check_is_caught(golden, monkeypatch):
 
     monkeypatch.setattr(grounding, "_answer", blunt)
     assert _mismatches(golden, RecordValidator())
+
+
+def _edit1_dp(a: str, b: str) -> bool:
+    """The earlier edit1: a full Levenshtein table with an early stop (the oracle for the faster one)."""
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 2:
+        return False
+    limit = 2 if min(la, lb) >= 8 else 1
+    prev = list(range(lb + 1))
+    for i in range(1, la + 1):
+        cur = [i] + [0] * lb
+        best = cur[0]
+        for j in range(1, lb + 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]))
+            best = min(best, cur[j])
+        if best > limit:
+            return False
+        prev = cur
+    return prev[lb] <= limit
+
+
+def test_edit1_agrees_with_the_levenshtein_table():
+    import random
+
+    from toolforge.validate.evidence import edit1
+
+    rng = random.Random(5)
+    pairs = []
+    for _ in range(40_000):
+        a = "".join(rng.choice("abcab") for _ in range(rng.randint(3, 12)))
+        b = list(a)
+        for _ in range(rng.randint(0, 4)):  # a few random edits, so that near words are common
+            how, at = rng.randrange(3), rng.randrange(len(b) + 1)
+            if how == 0 and at < len(b):
+                b[at] = rng.choice("abcd")
+            elif how == 1 and at < len(b):
+                del b[at]
+            else:
+                b.insert(at, rng.choice("abcd"))
+        pairs.append((a, "".join(b)))
+    got = [edit1(a, b) for a, b in pairs]
+    assert got == [_edit1_dp(a, b) for a, b in pairs]
+    assert 0.2 < sum(got) / len(got) < 0.8  # both answers are well represented
+
+
+def _bag_reference(text: str):  # type: ignore[no-untyped-def]
+    """The earlier evidence bag (every pattern scanned whenever its cheap guard allowed), the oracle for bag()."""
+    from toolforge.validate import evidence as E
+
+    low = text.lower()
+    times: set[int] = set()
+    if ":" in text or "am" in low or "pm" in low or "m." in low:
+        for m in E.TIME.finditer(text):
+            if m.group(1) is not None:
+                times.add((int(m.group(1)) * 60 + int(m.group(2))) % 720)
+            else:
+                times.add((int(m.group(3)) * 60) % 720)
+    found = E.NUM.findall(text)
+    nums = {abs(E.num(x)) for x in found}
+    if "," in text:
+        for x in found:
+            if "," in x:
+                nums.update(float(p) for p in x.split(","))
+    if "illion" in low or "thousand" in low or "k " in low:
+        for m in E.MAGNITUDE.finditer(low):
+            nums.add(float(m.group(1)) * E.SCALE[m.group(2)[:2]])
+    if "-" in text or "." in text or "/" in text:
+        for m in E.DATE.finditer(text):
+            nums.update(float(g) for g in (m.group(1), m.group(3), m.group(4)) if g)
+    words = set(E.WORD.findall(low))
+    for w in words & E.WORD_NUM_KEYS:
+        nums.add(E.WORD_NUMS[w])
+    return low, {E.stem(w) for w in words - E.STOP}, nums, times
+
+
+def test_evidence_bags_equal_the_reference(golden):
+    from toolforge.validate.evidence import bag
+
+    texts = ["at 4 pm", "4:30", "at 4 a.m", "16:05:00 UTC", "2026-03-31", "1.5 million", "3k users", "٣:٤٥",
+             "no figures here at all", "twenty-one dollars", "200,300,400", "5\u00a0PM", "v1.2.3", "4 P.M.", ""]
+    for row in golden:
+        for m in row["record"].get("messages") or []:
+            if isinstance(m, dict):
+                for v in (m.get("content"), json.dumps(m.get("tool_calls"), ensure_ascii=False)):
+                    if isinstance(v, str):
+                        texts.append(v)
+    for t in texts:
+        b = bag(t)
+        assert (b.low, b.stems, b.nums, b.times) == _bag_reference(t), t
