@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from toolforge.validate import jsontext
 from toolforge.validate.issues import Issue
 
 NEAR = 0.75
@@ -225,7 +226,7 @@ def check_provenance(data: Any, *, root: str | None = None) -> list[Issue]:
     for i, m in enumerate(data.get("messages") or []):
         if isinstance(m, dict) and m.get("role") == "tool" and isinstance(m.get("content"), str):
             try:
-                values = _strings(json.loads(m["content"]))
+                values = _strings(jsontext.loads(m["content"]))  # json.loads, parsed once per record
             except json.JSONDecodeError:
                 values = [m["content"]]
             hit = None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolforge.canonical import canonical_json
-from toolforge.validate import grounding
+from toolforge.validate import grounding, jsontext
 from toolforge.validate.arguments import CompiledTool, compile_tool
 from toolforge.validate.evidence import ToolInfo, tool_info
 from toolforge.validate.issues import Issue
@@ -160,6 +160,7 @@ class RecordValidator:
                             check_provenance: bool = True) -> tuple[list[Issue], Shape | None]:
         if hasattr(data, "to_dict") and not isinstance(data, dict):
             data = data.to_dict()
+        jsontext.forget()  # nothing parsed for an earlier record is reused
         if not isinstance(data, dict):
             return [Issue("record_invalid", "$", f"a record is a JSON object, not {type(data).__name__}")], None
         issues: list[Issue] = []
@@ -336,7 +337,7 @@ class RecordValidator:
         stripped = text.lstrip()
         if stripped[:1] in ("{", "["):
             try:
-                json.loads(text)
+                jsontext.loads(text)  # json.loads, parsed once per record (the later checks read it too)
             except json.JSONDecodeError as exc:
                 issues.append(Issue("json_invalid", f"{mp}.content", f"tool result looks like JSON but is not: {exc.msg}"))
         shape.results.append((int(mp[9:-1]), text))

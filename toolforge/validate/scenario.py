@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 from toolforge.record import SCENARIOS
+from toolforge.validate import jsontext
 from toolforge.validate.issues import Issue
 
 REASONING_MIN_CHARS = 120
@@ -27,7 +28,7 @@ def is_error_result(content: str) -> bool:
     """Whether a tool result reports an error (JSON ``error`` key or status, or error text)."""
     text = content.strip()
     try:
-        value = json.loads(text)
+        value = jsontext.loads(text)  # json.loads, parsed once per record
     except (json.JSONDecodeError, ValueError):
         value = None
     if isinstance(value, dict):
