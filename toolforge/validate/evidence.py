@@ -143,6 +143,21 @@ _DATE_HINT = re.compile(r"\d[-./]\d")
 _DIGIT = re.compile(r"\d")
 
 
+def drop_times(text: str) -> str:
+    """``TIME.sub(" ", text)``, without the scan when ``text`` cannot hold a time."""
+    return TIME.sub(" ", text) if _TIME_HINT.search(text) else text
+
+
+def drop_dates(text: str) -> str:
+    """``DATE.sub(" ", text)``, without the scan when ``text`` cannot hold a date."""
+    return DATE.sub(" ", text) if _DATE_HINT.search(text) else text
+
+
+def may_hold_time(text: str) -> bool:
+    """False when ``TIME`` cannot match ``text`` (a cheap necessary test)."""
+    return _TIME_HINT.search(text) is not None
+
+
 def bag(text: str) -> Bag:
     low = text.lower()
     times: set[int] = set()

@@ -60,8 +60,11 @@ from toolforge.validate.evidence import (
     bag,
     bag_compact,
     decimals,
+    drop_dates,
+    drop_times,
     fit,
     id_grounded,
+    may_hold_time,
     merge,
     num,
     num_close,
@@ -69,6 +72,7 @@ from toolforge.validate.evidence import (
     stem,
     word_grounded,
 )
+from toolforge.validate import jsontext
 from toolforge.validate.issues import Issue
 
 #: the codes of these checks (descriptions in :data:`toolforge.validate.issues.CODES`)
@@ -367,10 +371,10 @@ def _arg_value_ungrounded(key: str, value: Any, pschema: dict[str, Any], info: T
             return json.dumps(email)
     free = len(s) > 60 or key.lower() in _FREE_TEXT
     if not free:
-        for tok in ID.findall(DATE.sub(" ", s)):
+        for tok in ID.findall(drop_dates(s)):
             if not id_grounded(tok, ev) and not NUM_UNIT.match(tok) and not DATEISH.match(tok):
                 return json.dumps(tok)
-    rest = TIME.sub(" ", DATE.sub(" ", s))
+    rest = drop_times(drop_dates(s))
     words = [w for w in WORD.findall(rest.lower()) if w not in STOP]
     nums = [abs(num(n)) for n in NUM.findall(rest)]
     if not words and not nums:
@@ -547,7 +551,7 @@ def _claims(final: str, ev: Bag, tools: dict[str, ToolInfo]) -> list[str]:
     bad: list[str] = []
     text = final
     # times first (3:30 pm ~ 15:30), then take them out of the text
-    if ":" in text or "m" in text:
+    if (":" in text or "m" in text) and may_hold_time(text):
         for m in TIME.finditer(text):
             t = ((int(m.group(1)) * 60 + int(m.group(2))) if m.group(1) is not None else int(m.group(3)) * 60) % 720
             if t not in ev.times:
@@ -618,7 +622,7 @@ def _pairing(final: str, calls: list[_Call], where: str, issues: list[Issue]) ->
     if len(ents) < 2:
         return
     nums = {id(c): {abs(num(n)) for n in NUM.findall(ID.sub(" ", c.result or ""))} for c in ok}
-    for clause in CLAUSE.split(TIME.sub(" ", ID.sub(" ", final)).lower()):
+    for clause in CLAUSE.split(drop_times(ID.sub(" ", final)).lower()):
         hit = [(e, c) for e, c in ents if e in clause]
         if len(hit) != 1:
             continue
@@ -672,7 +676,7 @@ def _result_value(c: _Call) -> Any:
     if text[:1] not in ("{", "["):
         return text
     try:
-        return json.loads(text)
+        return jsontext.loads(text)  # json.loads, parsed once per record
     except (json.JSONDecodeError, ValueError):
         return text
 
