@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # ----------------------------------------------------------------------------------------------
-# tokens
+# tokens ("(?=\d)" first in NUM, DATE and TIME, whose matches start with a digit: the regex engine gives up
+# at once where there is none instead of testing the look-behinds there; the matches are the same)
 WORD = re.compile(r"[^\W\d_]{3,}")
-NUM = re.compile(r"(?<![A-Za-z0-9_.])(?<![A-Za-z0-9]-)(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?(?!\.?\d)")
+NUM = re.compile(r"(?=\d)(?<![A-Za-z0-9_.])(?<![A-Za-z0-9]-)(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?(?!\.?\d)")
 MAGNITUDE = re.compile(r"(\d+(?:\.\d+)?)\s*(thousand|million|billion|trillion|k\b|bn\b)")
 SCALE = {"th": 1e3, "k": 1e3, "mi": 1e6, "bi": 1e9, "bn": 1e9, "tr": 1e12}
-DATE = re.compile(r"(?<!\d)(\d{4})([-./])(\d{1,2})(?:\2(\d{1,2}))?(?!\d)")
-TIME = re.compile(r"(?<![\d+-])(\d{1,2}):(\d{2})(?::\d{2})?(?!\d)|\b(\d{1,2})\s?([ap])\.?m\.?(?![a-z])", re.I)
+DATE = re.compile(r"(?=\d)(?<!\d)(\d{4})([-./])(\d{1,2})(?:\2(\d{1,2}))?(?!\d)")
+TIME = re.compile(r"(?=\d)(?:(?<![\d+-])(\d{1,2}):(\d{2})(?::\d{2})?(?!\d)|\b(\d{1,2})\s?([ap])\.?m\.?(?![a-z]))", re.I)
 ID = re.compile(r"(?<![\w@.-])(?=[A-Za-z_-]*\d)(?=[\d_-]*[A-Za-z])[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*(?![\w@-])")
 NUM_UNIT = re.compile(r"\d+(?:\.\d+)?(?:st|nd|rd|th|[a-z]{1,3}|-[a-z]+)\Z", re.I)
 VAGUE = re.compile(r"\b(?:a (?:bit|little|few|touch|tad)|slightly|somewhat|some|a lot|lots|more|less|several|much|"
@@ -170,8 +171,10 @@ def bag(text: str) -> Bag:
             else:
                 times.add((int(m.group(3)) * 60) % 720)
     found = NUM.findall(text)
-    nums = {abs(num(x)) for x in found}
-    if "," in text:
+    if "," not in text:
+        nums = set(map(float, found))  # NUM matches digits and a point only: num(x) is float(x), never negative
+    else:
+        nums = {abs(num(x)) for x in found}
         for x in found:
             if "," in x:  # 200,300,400 may be a list, not a number
                 nums.update(float(p) for p in x.split(","))

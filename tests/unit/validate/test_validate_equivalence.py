@@ -177,3 +177,29 @@ def test_evidence_bags_equal_the_reference(golden):
     for t in texts:
         b = bag(t)
         assert (b.low, b.stems, b.nums, b.times) == _bag_reference(t), t
+
+
+#: the figure patterns before "(?=\d)" was put first (the oracle: the same matches at every position)
+_OLD_PATTERNS = {
+    "NUM": r"(?<![A-Za-z0-9_.])(?<![A-Za-z0-9]-)(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?(?!\.?\d)",
+    "DATE": r"(?<!\d)(\d{4})([-./])(\d{1,2})(?:\2(\d{1,2}))?(?!\d)",
+    "TIME": r"(?<![\d+-])(\d{1,2}):(\d{2})(?::\d{2})?(?!\d)|\b(\d{1,2})\s?([ap])\.?m\.?(?![a-z])",
+}
+
+
+def test_figure_patterns_match_as_before(golden):
+    import re
+
+    from toolforge.validate import evidence as E
+
+    texts = ["4:30 pm", "at 4 a.m.", "+4:30", "-12:00", "1,234.5 and 12,34", "2026-03-31 2026/3/1 20261-3-1",
+             "٣:٤٥ ٢٠٢٦-٠٣-٣١", "v1.2.3 x-12 ab12 .5 3.", "10:00:00Z", "5PM 5 P.M. 5pmx"]
+    texts += [m["content"] for row in golden for m in row["record"].get("messages") or []
+              if isinstance(m, dict) and isinstance(m.get("content"), str)]
+    for name, old in _OLD_PATTERNS.items():
+        new = getattr(E, name)
+        old_rx = re.compile(old, new.flags)
+        for t in texts:
+            assert [m.span() + m.groups() for m in new.finditer(t)] == \
+                [m.span() + m.groups() for m in old_rx.finditer(t)], (name, t)
+            assert new.sub(" ", t) == old_rx.sub(" ", t)
