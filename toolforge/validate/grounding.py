@@ -113,9 +113,12 @@ def _leaves(value: Any, path: str, out: list[tuple[str, Any]]) -> list[tuple[str
     return out
 
 
+_CANON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)  # what json.dumps builds per call
+
+
 def _canon(args: Any) -> str:
     try:
-        return json.dumps(args, sort_keys=True, ensure_ascii=False, default=str)
+        return _CANON.encode(args)  # json.dumps(args, sort_keys=True, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
         return repr(args)
 
@@ -366,7 +369,7 @@ def _arg_value_ungrounded(key: str, value: Any, pschema: dict[str, Any], info: T
     compact = NON_ALNUM.sub("", low)
     if len(compact) >= 5 and compact in bag_compact(ev):
         return None  # McDonald's ~ mc donalds
-    for email in EMAIL.findall(s):
+    for email in EMAIL.findall(s) if "@" in s else ():
         if email.lower() not in ev.low:
             return json.dumps(email)
     free = len(s) > 60 or key.lower() in _FREE_TEXT
