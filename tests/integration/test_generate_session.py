@@ -43,13 +43,14 @@ def check_sessions(db, n, lo, hi, run_id):
         assert meta["run_id"] == run_id and meta["persona"] and meta["goal"] and meta["ended"]
         assert sum(m["role"] == "user" for m in messages) == meta["rounds"]
         tool_msgs = [m for m in messages if m["role"] == "tool"]
-        assert sum(meta["result_sources"].values()) == len(tool_msgs)
+        assert len(meta["result_sources"]) == len(tool_msgs)
         # each tool message is a result the environment gave, stored as a step of this session's job
         stored = [json.loads(o) for (o,) in rows(
             db, "SELECT output FROM generation_attempts WHERE scenario = 'session' AND job = ? AND outcome = 'step' "
                 "AND reason LIKE 'result:%'", [meta["session"]])]
-        for m in tool_msgs:
-            assert any(s["result"] == json.loads(m["content"]) and s["call"]["name"] == m["name"] for s in stored), m
+        for m, source in zip(tool_msgs, meta["result_sources"], strict=True):
+            assert any(s["result"] == json.loads(m["content"]) and s["call"]["name"] == m["name"]
+                       and s["source"] == source for s in stored), m
         assert {s["source"] for s in stored} <= {"mock", "world", "safe", "simulated"}
         jobs.append(meta["session"])
     assert len(set(jobs)) == n
@@ -254,7 +255,7 @@ def test_a_scripted_five_round_session_through_the_runner_passes_every_validator
         (rec,) = list(store.iter_records())
     assert rec.scenario is None and rec.meta["rounds"] == 5 and rec.meta["ended"] == "goal_met"
     assert validate_record(rec) == []  # structure, arguments, grounding, provenance: the whole session
-    assert rec.meta["result_sources"] == {"mock": 5}
+    assert rec.meta["result_sources"] == ["mock"] * 5
     assert [m.content for m in rec.messages if m.role == "tool"][0] == json.dumps({"temp": 21, "unit": "C"})
     assert "25 °C" not in json.dumps(rec.to_dict(), ensure_ascii=False)
     rejected = rows(tmp_db, "SELECT attempt, reason, detail FROM generation_attempts WHERE outcome = 'rejected'")

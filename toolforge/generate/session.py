@@ -137,7 +137,7 @@ class Session:
         self.round = 0  # the round being played (0-based)
         self.messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt}]
         self.world = WorldState()
-        self.sources: dict[str, int] = {}
+        self.sources: list[str] = []  # where each tool message's result came from, in order (as stepwise)
         self._n_calls = 0
         self._tool_dicts = [t.model_dump(exclude_none=True) for t in tools]
         self._schema = assistant_schema(tools)
@@ -215,7 +215,7 @@ class Session:
                     msg["tool_calls"].append({"id": cid, "type": "function",
                                               "function": {"name": c["name"], "arguments": args}})
                     res = await self._call(c["name"], args, self.spec.seed + self._n_calls)
-                    self.sources[res.source] = self.sources.get(res.source, 0) + 1
+                    self.sources.append(res.source)
                     content = res.result if res.result is not None else {"error": "no_result",
                                                                           "message": "the tool gave no usable result"}
                     results.append({"role": "tool", "tool_call_id": cid, "name": c["name"],
@@ -239,7 +239,7 @@ class Session:
             base = [*self.messages, {"role": "user", "content": user}]
             reask: list[Issue] | None = None
             for attempt in range(self.max_attempts):
-                saved_world, saved_calls, saved_sources = self.world, self._n_calls, dict(self.sources)
+                saved_world, saved_calls, saved_sources = self.world, self._n_calls, list(self.sources)
                 self.world = WorldState(files=dict(saved_world.files), ids=dict(saved_world.ids),
                                         history=list(saved_world.history))
                 self.messages = base
@@ -267,7 +267,7 @@ class Session:
             return out
         meta = {"mode": "session", "rounds": out.rounds, "ended": out.ended, "persona": self.spec.persona,
                 "goal": self.spec.goal, "seed": self.spec.seed, "teacher": getattr(self.teacher, "name", "?"),
-                "result_sources": dict(self.sources), **self.meta_extra}
+                "result_sources": list(self.sources), **self.meta_extra}
         out.record = Record.model_validate({"tools": self._tool_dicts, "messages": self.messages, "meta": meta})
         return out
 

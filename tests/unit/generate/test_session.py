@@ -104,7 +104,7 @@ def test_a_five_round_session_passes_every_validator():
     assert len(users) == 5
     assert validate_record(d) == []                       # structure, arguments and grounding, whole session
     assert d["meta"]["mode"] == "session" and d["meta"]["rounds"] == 5
-    assert d["meta"]["result_sources"] == {"mock": 6}       # every result came from the environment, not the teacher
+    assert d["meta"]["result_sources"] == ["mock"] * 6      # every result came from the environment, not the teacher
     tool_msgs = [json.loads(m["content"]) for m in d["messages"] if m["role"] == "tool"]
     assert tool_msgs[0] == {"temp": 21, "unit": "C"} and tool_msgs[-1] == {"temp": 63, "unit": "F"}
     # the simulator saw the conversation so far, and the assistant the tool results
