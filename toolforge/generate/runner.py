@@ -173,7 +173,7 @@ class Runner:
         raise AssertionError("unreachable")
 
     async def run_job(self, job: Job) -> JobResult:
-        from toolforge.validate import errors_only, validate_record
+        from toolforge.validate import generation_blockers, validate_record
 
         if self.session is not None:
             return await self.session.run_job(job)  # type: ignore[no-any-return]
@@ -209,7 +209,7 @@ class Runner:
                 checked = validate_record({"scenario": job.scenario, "tools": self.tool_dicts(job),
                                            "messages": messages_out}, check_grounding=self.cfg.resolved_meaning_checks,
                                           check_provenance=self.cfg.resolved_meaning_checks)
-                issues = errors_only(checked)
+                issues = generation_blockers(checked)
             if messages_out is not None and not issues:
                 meta = {"teacher": self.teacher.name, "run_id": self.run_id, "prompt_sha": self._sha,
                         "attempt": attempt, "mode": "oneshot", **job_summary(job)}

@@ -111,7 +111,7 @@ class StepwiseGenerator:
         from toolforge.generate.prompts import render_step, tool_view
         from toolforge.generate.runner import normalise_request
         from toolforge.generate.schema import request_schema
-        from toolforge.validate.provenance import copied_example, prompt_leak
+        from toolforge.validate.provenance import copied_example, named_tool, prompt_leak
 
         messages = render_step("request", scenario=job.scenario, tools=[tool_view(t, self.returns) for t in job.callable],
                                persona=job.persona, topic=job.topic, style=job.style, recovery=job.recovery or "")
@@ -126,6 +126,8 @@ class StepwiseGenerator:
                 why = ("copied_example", f"the request copies {where}")
             elif (leak := prompt_leak(user)) is not None:
                 why = ("prompt_leak", f"the request holds {leak}")
+            elif (tool := named_tool(user, [t.name for t in job.callable + job.candidates])) is not None:
+                why = ("request_names_tool", f"the request names the tool {tool}")
             elif normalise_request(user) in self.r.seen:
                 why = ("near_duplicate", "the request repeats an earlier one in this run")
             if why is None:
@@ -279,7 +281,7 @@ class StepwiseGenerator:
         from toolforge.generate.parse import record_from_messages
         from toolforge.generate.plan import job_summary
         from toolforge.generate.runner import JobResult, normalise_request
-        from toolforge.validate import errors_only, validate_record
+        from toolforge.validate import generation_blockers, validate_record
 
         cfg = self.r.cfg
         out: list[Attempt] = []
@@ -299,7 +301,7 @@ class StepwiseGenerator:
                                        "tools": [t.model_dump(exclude_none=True) for t in job.tools],
                                        "messages": messages}, check_grounding=self.r.cfg.resolved_meaning_checks,
                                       check_provenance=self.r.cfg.resolved_meaning_checks)
-            issues: list[Any] = errors_only(checked)
+            issues: list[Any] = generation_blockers(checked)
             rec = None
             if not issues:
                 sources = [json.loads(a.output or "{}").get("source") for a in out

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from toolforge.validate.dialect import bfcl_to_jsonschema
-from toolforge.validate.issues import ARG_CODES, CODES, Issue, errors_only
+from toolforge.validate.issues import ARG_CODES, CODES, Issue, errors_only, generation_blockers
 from toolforge.validate.record_checks import RecordValidator
 from toolforge.validate.run import STAGES, LineResult, Summary, validate_file, validate_store
 
@@ -41,5 +41,5 @@ def validate_record(data: Any, *, check_scenario: bool = True, check_grounding: 
 
 __all__ = [
     "ARG_CODES", "CODES", "STAGES", "Issue", "LineResult", "RecordValidator", "Summary",
-    "bfcl_to_jsonschema", "errors_only", "validate_file", "validate_record", "validate_store",
+    "bfcl_to_jsonschema", "errors_only", "generation_blockers", "validate_file", "validate_record", "validate_store",
 ]

@@ -18,6 +18,7 @@ both get them. Each check has its own issue code:
 | ``live_data_no_call`` | a no_tool_needed record asks for live data that an offered tool serves | error |
 | ``claimed_lookup`` | an answer claims a lookup ("I checked ...") in a record that made no call | error |
 | ``retry_unchanged`` | a call repeats, unchanged, an earlier call whose result was an error | error |
+| ``repeated_call`` | the next turn repeats the previous turn's only call, unchanged, and gets the same result: nothing learned | error |
 
 What counts as grounded is lenient where clean data varies (rounding, unit
 conversions, sums and differences of two figures, word numbers, times in 12 h
@@ -78,7 +79,7 @@ from toolforge.validate.issues import Issue
 #: the codes of these checks (descriptions in :data:`toolforge.validate.issues.CODES`)
 GROUNDING_CODES: tuple[str, ...] = ("answer_ungrounded", "arg_ungrounded", "unchained_call", "tool_mismatch",
                                     "result_ignored", "duplicate_parallel_call", "option_ignored", "live_data_no_call",
-                                    "claimed_lookup", "retry_unchanged")
+                                    "claimed_lookup", "retry_unchanged", "repeated_call")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -177,6 +178,7 @@ def check_grounding(scenario: Any, messages: list[Any], shape: Any, tools: dict[
 
     if any(c.error for c in calls):
         _retry_unchanged(calls, issues)
+    _repeated(calls, issues)
     if len({c.turn for c in calls}) < len(calls):
         _duplicate_parallel(calls, issues)
     result_bags: dict[int, Bag] = {c.result_idx: bag(c.result) for c in calls if c.result is not None}
@@ -242,6 +244,29 @@ def _retry_unchanged(calls: list[_Call], issues: list[Issue]) -> None:
 
 
 _RANDOM = re.compile(r"random|roll|dice|shuffle|sample|uuid|generate", re.I)
+
+
+def _repeated(calls: list[_Call], issues: list[Issue]) -> None:
+    """A turn whose call is the previous turn's only call again, unchanged, with the same result.
+
+    Polling (the same status call, a different result) and re-reading after another call (state may
+    have changed) are not flagged; a failed call repeated is ``retry_unchanged``'s case.
+    """
+    by_turn: dict[int, list[_Call]] = {}
+    for c in calls:
+        by_turn.setdefault(c.turn, []).append(c)
+    turns = sorted(by_turn)
+    for prev_t, t in zip(turns, turns[1:], strict=False):
+        if len(by_turn[prev_t]) != 1:
+            continue
+        p = by_turn[prev_t][0]
+        if p.error or _RANDOM.search(p.name):
+            continue
+        for c in by_turn[t]:
+            if c.name == p.name and c.canon == p.canon and (c.result is None or c.result == p.result):
+                issues.append(Issue("repeated_call", f"messages[{t}].tool_calls",
+                                    f"{c.name} is called again with the same arguments as at messages[{prev_t}] "
+                                    "and nothing changed: the step learns nothing"))
 
 
 def _duplicate_parallel(calls: list[_Call], issues: list[Issue]) -> None:
@@ -366,6 +391,8 @@ def _arg_value_ungrounded(key: str, value: Any, pschema: dict[str, Any], info: T
         return None  # a code the assistant knows (EUR, es, LIS): mapped from words, not copied
     if low in ev.low or (sbag is not None and low in sbag.low):
         return None
+    if (url := _URL.match(s)) is not None:
+        return _url_ungrounded(s, url.group(1), ev)
     compact = NON_ALNUM.sub("", low)
     if len(compact) >= 5 and compact in bag_compact(ev):
         return None  # McDonald's ~ mc donalds
@@ -391,6 +418,50 @@ def _arg_value_ungrounded(key: str, value: Any, pschema: dict[str, Any], info: T
     if words and _abbreviated(words, ev):
         return None
     return json.dumps(s[:60])
+
+
+_URL = re.compile(r"\Ahttps?://([^/\s?#:@]+)(?::\d+)?(?:[/?#]\S*)?\Z", re.I)
+_URL_IN = re.compile(r"https?://[^\s\"'<>()\[\]{}]+", re.I)
+
+
+def _host(host: str) -> str:
+    host = host.lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def _norm_url(u: str) -> str:
+    u = u.rstrip(".,;:!?/").lower()
+    return u.replace("://www.", "://", 1)
+
+
+def _url_ungrounded(s: str, host: str, ev: Bag) -> str | None:
+    """A URL argument: the same as a URL of the request or a result on its host, or a site the evidence names.
+
+    An altered URL (``documentation.pdf`` called as ``documentation/pdf``) or an invented site is a quote;
+    a page under a given URL is grounded when the words of the extra path are.
+    """
+    host = _host(host)
+    mine = _norm_url(s)
+    given = [_norm_url(u) for u in _URL_IN.findall(ev.raw)]
+    same = [u for u in given if (m := _URL.match(u)) is not None and _host(m.group(1)) == host]
+    if same:
+        for u in same:
+            if mine == u:
+                return None
+            if mine.startswith(u + "/") or mine.startswith(u + "?"):
+                extra = [w for w in WORD.findall(mine[len(u):]) if w not in STOP]
+                if all(word_grounded(w, ev) for w in extra):
+                    return None
+        return json.dumps(s[:60])
+    if host in ev.low:
+        return None
+    parts = host.split(".")
+    if len(parts) >= 3 and len(parts[-2]) <= 3:  # bbc.co.uk, abc.com.au
+        parts = parts[:-1]
+    label = parts[-2] if len(parts) >= 2 else parts[0]
+    if word_grounded(label, ev) or (len(label) >= 4 and label.replace("-", "") in bag_compact(ev)):
+        return None
+    return json.dumps(host)
 
 
 _ABBR = re.compile(r"\b[A-Z]{2,4}\b|\b[A-Za-z]{4,}")
@@ -498,7 +569,11 @@ def _chained(calls: list[_Call], request: Bag, result_bags: dict[int, Bag], issu
         if not earlier:
             continue
         ev = merge(earlier)
-        if any(_uses(c.args, ev, request) for c in calls if c.turn == t):
+        # a result echoes its call's arguments (read_file -> {"path": ...}): reusing them is not chaining
+        echoed = " ".join(str(leaf) for c in calls if c.turn < t for _, leaf in _leaves(c.args, "", [])
+                          if leaf is not None and not isinstance(leaf, bool))
+        known = merge([request, bag(echoed)]) if echoed else request
+        if any(_uses(c.args, ev, known) for c in calls if c.turn == t):
             continue
         names = ", ".join(sorted({c.name for c in calls if c.turn == t}))
         issues.append(Issue("unchained_call", f"messages[{t}].tool_calls",

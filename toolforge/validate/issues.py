@@ -50,6 +50,9 @@ CODES: dict[str, str] = {
     "live_data_no_call": "a no_tool_needed record asks for live data that an offered tool provides",
     "claimed_lookup": "the answer claims a lookup or a tool run that never happened",
     "retry_unchanged": "a call repeats, unchanged, an earlier call whose result was an error",
+    "repeated_call": "the next turn repeats the previous turn's only call, unchanged, with the same result",
+    "request_names_tool": "the user request names an offered tool by its identifier (get_weather): users do not know "
+                          "them (a warning; generate refuses it)",
 }
 
 ARG_CODES = frozenset(
@@ -72,3 +75,13 @@ class Issue:
 
 def errors_only(issues: list[Issue]) -> list[Issue]:
     return [i for i in issues if i.severity == "error"]
+
+
+#: warnings that ``generate`` refuses all the same: acceptable in data people wrote (a developer may name a
+#: function in a BFCL question), a prompt artefact in a request a teacher wrote
+REFUSED_IN_GENERATION = frozenset({"request_names_tool"})
+
+
+def generation_blockers(issues: list[Issue]) -> list[Issue]:
+    """The issues that keep ``generate`` from accepting a record: errors, and :data:`REFUSED_IN_GENERATION`."""
+    return [i for i in issues if i.severity == "error" or i.code in REFUSED_IN_GENERATION]

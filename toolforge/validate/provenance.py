@@ -206,13 +206,44 @@ def _texts(data: dict[str, Any]) -> tuple[tuple[int, str] | None, tuple[int, str
     return user, answer
 
 
+_IDENT = re.compile(r"[A-Za-z][\w.]*(?:_|[a-z][A-Z]|\.[A-Za-z])[\w.]*")
+
+
+def named_tool(text: str, names: list[str]) -> str | None:
+    """The offered tool whose identifier the text writes (``get_weather``, ``getWeather``, ``math.sqrt``), or None.
+
+    Only names a person would not write by chance (with ``_``, ``.`` or an inner capital) count, as whole words.
+    """
+    idents = [n for n in names if isinstance(n, str) and _IDENT.fullmatch(n)]
+    if not idents:
+        return None
+    for n in idents:
+        if re.search(r"(?<![\w.])" + re.escape(n) + r"(?![\w])", text):
+            return n
+    return None
+
+
+def _tool_names(data: dict[str, Any]) -> list[str]:
+    out = []
+    for t in data.get("tools") or []:
+        f = t.get("function") if isinstance(t, dict) else None
+        name = (f if isinstance(f, dict) else t if isinstance(t, dict) else {}).get("name")
+        if isinstance(name, str):
+            out.append(name)
+    return out
+
+
 def check_provenance(data: Any, *, root: str | None = None) -> list[Issue]:
-    """``copied_example`` / ``prompt_leak`` issues of one record (a dict)."""
+    """``copied_example`` / ``prompt_leak`` / ``request_names_tool`` issues of one record (a dict)."""
     if not isinstance(data, dict):
         return []
     user, answer = _texts(data)
     issues: list[Issue] = []
     idx = _index(root)
+    if user is not None and (tool := named_tool(user[1], _tool_names(data))) is not None:
+        issues.append(Issue("request_names_tool", f"messages[{user[0]}].content",
+                            f"the user request names the tool {tool}: users ask for what they want, not for a "
+                            "function", "warning"))
     if user is not None:
         toks = words(user[1])  # tokenised once for both checks
         where = _copied(toks, idx)

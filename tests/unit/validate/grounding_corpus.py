@@ -84,7 +84,7 @@ def answer(text: str) -> dict[str, Any]:
     return {"role": "assistant", "content": text}
 
 
-def rec(scenario: str, tools: list[dict[str, Any]], *messages: dict[str, Any]) -> dict[str, Any]:
+def rec(scenario: str | None, tools: list[dict[str, Any]], *messages: dict[str, Any]) -> dict[str, Any]:
     return {"scenario": scenario, "tools": copy.deepcopy(tools), "messages": [SYSTEM, *copy.deepcopy(list(messages))]}
 
 
@@ -340,6 +340,48 @@ def pairs() -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
     add("retry_unchanged", "same-bad-code-again",
         _retry_fx({"amount": 80, "from_currency": "GBP", "to_currency": "USD"}),
         _retry_fx({"amount": 80, "from_currency": "GBP", "to_currency": "US"}))
+
+    # 11. the next step repeats the previous call, unchanged, and learns nothing (seen from Qwen2.5-Coder, one-shot)
+    csv = {"path": "data/report.csv", "content": "date,name,age\n2021-05-01,John Doe,30\n2021-06-01,Jane Smith,25"}
+
+    def _reread(second: dict[str, Any], second_result: dict[str, Any], final: str) -> dict[str, Any]:
+        return rec("multi_tool_sequential", [READ, CALC], user("How old is the oldest person in data/report.csv?"),
+                   calls(call("c1", "read_file", {"path": "data/report.csv"})), result("c1", "read_file", csv),
+                   calls(call("c2", second["name"], second["arguments"])), result("c2", second["name"], second_result),
+                   answer(final))
+    add("repeated_call", "read-the-same-file-again",
+        _reread({"name": "calculate", "arguments": {"expression": "max(30, 25)"}}, {"result": 30},
+                "John Doe is the oldest, at 30."),
+        _reread({"name": "read_file", "arguments": {"path": "data/report.csv"}}, csv, "John Doe is the oldest, at 30."))
+
+    def _poll(second_status: str, final: str) -> dict[str, Any]:
+        # an imported record (no scenario): polling is not a chained sequence
+        return rec(None, [ORDERS, EMAIL], user("Has order B-1204 shipped yet? Check it twice to be sure."),
+                   calls(call("c1", "get_order_status", {"order_id": "B-1204"})),
+                   result("c1", "get_order_status", {"order_id": "B-1204", "status": "packed"}),
+                   calls(call("c2", "get_order_status", {"order_id": "B-1204"})),
+                   result("c2", "get_order_status", {"order_id": "B-1204", "status": second_status}),
+                   answer(final))
+    add("repeated_call", "status-polled-with-no-change",
+        _poll("shipped", "Order B-1204 was packed at first and has shipped now."),
+        _poll("packed", "Order B-1204 is still packed, not shipped yet."))
+
+    # 12. a URL argument altered from the one the user gave, or a site nobody named (seen from Qwen2.5-Coder, stepwise)
+    page = tool("get_webpage", "Fetch a web page and return its title and text.", {
+        "url": {"type": "string", "format": "uri"}, "max_chars": {"type": "integer", "default": 2000}}, ["url"])
+
+    def _fetch(request: str, url: str) -> dict[str, Any]:
+        return rec("single_tool", [page, READ], user(request), calls(call("c1", "get_webpage", {"url": url})),
+                   result("c1", "get_webpage", {"title": "Release notes", "text": "Version 4.2 adds offline mode."}),
+                   answer("The release notes say version 4.2 adds offline mode."))
+    add("arg_ungrounded", "altered-url",
+        _fetch("What do the notes at https://example.com/docs/release-notes.html say?",
+               "https://example.com/docs/release-notes.html"),
+        _fetch("What do the notes at https://example.com/docs/release-notes.html say?",
+               "https://example.com/docs/release/notes"))
+    add("arg_ungrounded", "invented-site",
+        _fetch("What do the latest Fooapp release notes say? They are on fooapp.dev.", "https://fooapp.dev/release-notes"),
+        _fetch("What do the latest Fooapp release notes say?", "https://releases.acmecloud.io/notes"))
     return out
 
 

@@ -25,7 +25,8 @@ def test_corpus_file_is_current_and_balanced():
     assert G.JSONL.read_text("utf-8") == G.dump(), "run: python -m tests.unit.validate.grounding_corpus"
     classes = Counter(cls for cls, *_ in G.pairs())
     assert set(classes) == {"answer_ungrounded", "arg_ungrounded", "unchained_call", "tool_mismatch", "result_ignored",
-                            "duplicate_parallel_call", "option_ignored", "no_tool_live_or_claimed", "retry_unchanged"}
+                            "duplicate_parallel_call", "option_ignored", "no_tool_live_or_claimed", "retry_unchanged",
+                            "repeated_call"}
     assert min(classes.values()) >= 2
 
 
@@ -128,3 +129,48 @@ def test_stems_fold_plurals_and_suffixes():
     assert stem("cities") == stem("city")
     assert stem("translation") == stem("translate")
     assert stem("booking") == stem("book")
+
+
+def test_a_request_that_names_a_tool_is_a_warning_that_generation_refuses():
+    from toolforge.validate import generation_blockers
+    from toolforge.validate.provenance import named_tool
+
+    assert named_tool("How do I use the `get_webpage` tool on https://example.com?", ["get_webpage"]) == "get_webpage"
+    assert named_tool("call getWeather for Oslo", ["getWeather"]) == "getWeather"
+    # plain words are not identifiers: a user may say "translate" or "weather" by chance
+    assert named_tool("Please translate 'good morning' into French.", ["translate"]) is None
+    assert named_tool("What is my_weather_thing?", ["get_weather"]) is None
+    bad = next(b for c, _, _, b in G.pairs() if c == "arg_ungrounded")
+    name = bad["tools"][0]["function"]["name"]
+    assert "_" in name
+    assert "request_names_tool" not in _codes(bad)
+    bad["messages"][1]["content"] += f" Use {name}."
+    issues = [i for i in validate_record(bad) if i.code == "request_names_tool"]
+    assert issues and issues[0].severity == "warning" and name in issues[0].message
+    assert [i.code for i in generation_blockers(issues)] == ["request_names_tool"]
+
+
+def test_a_url_must_be_the_one_given_or_name_a_site_the_evidence_names():
+    tools = [{"type": "function", "function": {"name": "get_webpage", "description": "Fetch a web page", "parameters": {
+        "type": "object", "properties": {"url": {"type": "string"}}, "required": ["url"]}}}]
+
+    def rec(request, url):
+        return {"scenario": "single_tool", "tools": tools, "messages": [
+            {"role": "user", "content": request},
+            {"role": "assistant", "content": "", "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "get_webpage", "arguments": {"url": url}}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": '{"title": "Docs", "text": "Welcome to the docs."}'},
+            {"role": "assistant", "content": "The page says: Welcome to the docs."}]}
+
+    def flagged(request, url):
+        return "arg_ungrounded" in _codes(rec(request, url))
+
+    given = "Fetch https://example.com/documentation.pdf for me please."
+    assert flagged(given, "https://example.com/documentation/pdf")  # altered (Qwen2.5-Coder did this)
+    assert not flagged(given, "https://example.com/documentation.pdf")
+    assert not flagged("Fetch https://example.com/docs/ for me please.", "https://www.example.com/docs")
+    assert not flagged("Open the installation page of https://example.com/docs", "https://example.com/docs/installation")
+    assert not flagged("What is on the python docs front page?", "https://docs.python.org")
+    assert not flagged("What's on the front page of nytimes.com today?", "https://www.nytimes.com/")
+    assert not flagged("Show me the Wikipedia article on Lisbon.", "https://en.wikipedia.org/wiki/Lisbon")
+    assert flagged("What do the latest Fooapp release notes say?", "https://releases.acmecloud.io/notes")
