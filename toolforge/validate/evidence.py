@@ -205,7 +205,17 @@ def _finish(text: str, low: str, nums: set[float], times: set[int]) -> Bag:
     return Bag(low, stems, nums, times, text)  # type: ignore[arg-type]
 
 
-STEMS: dict[str, str] = {}
+STEMS: dict[str, str] = {}  # word -> stem(word), filled by bag() and cached_stem()
+
+
+def cached_stem(word: str) -> str:
+    """``stem(word)``, looked up in :data:`STEMS` first (the vocabulary of a dataset repeats)."""
+    st = STEMS.get(word)
+    if st is None:
+        st = stem(word)
+        if len(STEMS) < 200_000:
+            STEMS[word] = st
+    return st
 
 
 def merge(bags: list[Bag]) -> Bag:
@@ -250,7 +260,7 @@ def within_edits(a: str, b: str, k: int) -> bool:
 
 def word_grounded(word: str, ev: Bag) -> bool:
     w = word.lower()
-    if stem(w) in ev.stems or w in ev.low:
+    if cached_stem(w) in ev.stems or w in ev.low:
         return True
     if len(w) >= 5:
         return any(edit1(w, x) for x in bag_by_initial(ev).get(w[0], ()) if abs(len(x) - len(w)) <= 2)
