@@ -103,10 +103,12 @@ def generate_cmd(
 
         fields["teachers"] = endpoint_dicts(fields["teachers"])
         fields["teacher"] = fields["teachers"][0]["spec"]
-    for key, value in (("seed", seed), ("concurrency", concurrency),
-                       ("max_attempts", max_attempts), ("temperature", temperature), ("max_tokens", max_tokens),
-                       ("catalogs", catalog or None), ("meaning_checks", meaning_checks),
-                       ("min_rounds", min_rounds), ("max_rounds", max_rounds)):
+    given: list[tuple[str, Any]] = [("seed", seed), ("concurrency", concurrency),
+                                    ("max_attempts", max_attempts), ("temperature", temperature),
+                                    ("max_tokens", max_tokens), ("catalogs", catalog or None),
+                                    ("meaning_checks", meaning_checks), ("min_rounds", min_rounds),
+                                    ("max_rounds", max_rounds)]
+    for key, value in given:
         if value is not None:
             fields[key] = value
     if opts:

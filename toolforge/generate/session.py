@@ -179,9 +179,8 @@ class Session:
 
     async def _assistant_turn(self, rnd: int, reask: list[Issue] | None) -> list[dict[str, Any]]:
         """The assistant's messages for one round: call steps with their results, then the answer."""
-        from toolforge.generate.prompts import render_reask, tool_view
-
         from toolforge.canonical import canonical_json
+        from toolforge.generate.prompts import render_reask, tool_view
 
         views = [tool_view(t) for t in self.tools]
         added: list[dict[str, Any]] = []
@@ -268,7 +267,12 @@ class Session:
         meta = {"mode": "session", "rounds": out.rounds, "ended": out.ended, "persona": self.spec.persona,
                 "goal": self.spec.goal, "seed": self.spec.seed, "teacher": getattr(self.teacher, "name", "?"),
                 "result_sources": list(self.sources), **self.meta_extra}
-        out.record = Record.model_validate({"tools": self._tool_dicts, "messages": self.messages, "meta": meta})
+        try:
+            out.record = Record.model_validate({"tools": self._tool_dicts, "messages": self.messages, "meta": meta})
+        except ValueError as exc:  # pydantic's ValidationError, the JSON size limits: no record, never a crash
+            out.ended = "record_invalid"
+            out.attempts.append({"role": "record", "round": out.rounds, "outcome": "invalid",
+                                 "reason": str(exc).splitlines()[0][:300]})
         return out
 
 
@@ -279,7 +283,12 @@ async def run_session(teacher: Any, tools: list[Tool], env: Environment, spec: S
 
 def generate_sessions(store: Any, teacher: Any, tools: list[Tool], env: Environment, specs: list[SessionSpec], *,
                       run_id: str, **options: Any) -> dict[str, Any]:
-    """Run the sessions of ``specs`` and store each record as it is made; resumable.
+    """Run the sessions of ``specs`` (given blueprints) and store each record as it is made; resumable.
+
+    The simple library path: one session at a time, the teacher asked directly. ``toolforge generate
+    --mode session`` (``runner.generate`` with ``GenerateConfig(mode="session")``) runs sessions from
+    seeded blueprints through the runner instead: concurrency, retries with backoff, batched writes
+    with attempt rows, ``--resume``.
 
     A session is keyed by ``(run_id, its index in specs)`` (``meta.session``): sessions already
     stored for this run are skipped, so calling again after a crash or Ctrl-C goes on where it
