@@ -218,7 +218,7 @@ def named_tool(text: str, names: list[str]) -> str | None:
     if not idents:
         return None
     for n in idents:
-        if re.search(r"(?<![\w.])" + re.escape(n) + r"(?![\w])", text):
+        if n in text and re.search(r"(?<![\w.])" + re.escape(n) + r"(?![\w])", text):  # the cheap test first
             return n
     return None
 
