@@ -68,10 +68,17 @@ def test_sessions_with_the_fake_teacher_then_validate_stats_export_report(run_cl
     cfg = json.loads(cfg[0])
     assert cfg["mode"] == "session" and (cfg["min_rounds"], cfg["max_rounds"]) == (3, 4)
 
+    from toolforge.record import Record
+    from toolforge.store import open_store
+
+    with open_store(tmp_db) as store:  # an imported record without a scenario stays in its own group
+        store.upsert_records([Record.model_validate({"messages": [
+            {"role": "user", "content": "Hello there"}, {"role": "assistant", "content": "Hi! How can I help?"}]})],
+            source="import")
     run_cli("validate", "--db", tmp_db, check=True)
     stats = json.loads(run_cli("stats", "--db", tmp_db, "--json", check=True).stdout)
-    assert [(r["scenario"], r["total"]) for r in stats["records"]["by_scenario"]] == [("session", 3)]
-    assert [r["scenario"] for r in stats["validation"]["by_scenario"]] == ["session"]
+    assert [(r["scenario"], r["total"]) for r in stats["records"]["by_scenario"]] == [("(none)", 1), ("session", 3)]
+    assert [r["scenario"] for r in stats["validation"]["by_scenario"]] == ["(none)", "session"]
     for fmt in ("trl", "openai", "sharegpt"):
         out = tmp_path / f"out-{fmt}"
         run_cli("export", "--format", fmt, "--out", out, "--db", tmp_db, check=True)
@@ -79,7 +86,10 @@ def test_sessions_with_the_fake_teacher_then_validate_stats_export_report(run_cl
         assert files, fmt
         if fmt != "trl":
             lines = [json.loads(x) for p in files for x in p.read_text().splitlines()]
-            assert len(lines) == 3
+            assert len(lines) == 4
+            turns = [x["messages"] if fmt == "openai" else x["conversations"] for x in lines]
+            users = sorted(sum(m.get("role", m.get("from")) in ("user", "human") for m in t) for t in turns)
+            assert users[0] == 1 and users[1] >= 3  # the imported record, then every session's rounds
     report = tmp_path / "report.html"
     run_cli("report", "--db", tmp_db, "--out", report, check=True)
     assert "session" in report.read_text()
