@@ -94,3 +94,17 @@ def test_example_values_leaked_into_a_tool_result_are_flagged():
     hits = [i for i in validate_record(leaked) if i.code == "copied_example"]
     assert hits and hits[0].path == "messages[3].content" and "error_recovery example" in hits[0].message
     assert "copied_example" not in codes(record("Which of my folders has the q3 report?", OWN))
+
+
+def test_a_tool_is_needed_by_its_keywords_not_by_everyday_words():
+    """http_request's keywords once held 'request' and 'rest': every polite request 'needed' it, so one-shot
+    replies that merely said 'request' were re-asked for using a distractor."""
+    from toolforge.catalog import load_catalogs
+    from toolforge.generate.seeds import request_needs
+
+    seeds = load_seeds()
+    http = next(t for t in load_catalogs(["smol-tools"]) if t.name == "http_request")
+    assert not request_needs("I have a request: what's the weather in Oslo tomorrow?", http, seeds)
+    assert not request_needs("Find a hotel where I can get some rest after the flight.", http, seeds)
+    assert request_needs("Check that the REST API endpoint /v1/users answers.", http, seeds)
+    assert request_needs("Send a POST request to our billing service.", http, seeds)
