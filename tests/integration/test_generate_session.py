@@ -135,7 +135,7 @@ def test_bad_session_options_one_line_error_store_unchanged(run_cli, filled_db, 
 def test_sigkill_then_resume_ends_with_exactly_n_sessions(run_cli, tmp_db):
     n = 12
     args = ["generate", "--mode", "session", "--n", str(n), "--min-rounds", "3", "--max-rounds", "3",
-            "--teacher", "fake:", "--teacher-option", "latency=0.03", "--concurrency", "2", "--seed", "9",
+            "--teacher", "fake:", "--teacher-option", "latency=0.05", "--concurrency", "2", "--seed", "9",
             "--run-name", "nightly-sessions", "--db", str(tmp_db)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TOOLFORGE_PROGRESS_INTERVAL": "0.2"}
     proc = subprocess.Popen([sys.executable, "-m", "toolforge", *args], env=env, stdout=subprocess.DEVNULL,
