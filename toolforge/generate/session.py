@@ -18,6 +18,12 @@ grounding); a round with error-level issues is re-asked with them, up to
 no single-request scenario (``scenario`` None; ``meta.mode = "session"``,
 ``meta.rounds``, the persona, the goal and where each result came from).
 Model output is data: only ever ``json.loads``-ed.
+
+``toolforge generate --mode session`` (or ``--scenario multi_turn``) runs sessions
+inside the generation :class:`~toolforge.generate.runner.Runner`: one job per
+session (target key ``"session"``), its blueprint from :func:`make_session_job`,
+played by :class:`RunnerSession` (the runner's retries, attempt rows per step),
+written and resumed like every other mode (:class:`SessionGenerator`).
 """
 
 from __future__ import annotations
