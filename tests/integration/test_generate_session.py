@@ -163,15 +163,15 @@ def test_sigkill_then_resume_ends_with_exactly_n_sessions(run_cli, tmp_db):
     check_sessions(tmp_db, n_rec, 3, 3, runs[0][0])
     jobs_before = {j for (j,) in rows(tmp_db, "SELECT DISTINCT job FROM generation_attempts")}
 
-    # the same command again (same --run-name) continues the run: new sessions start after the last job
-    done = run_cli(*args, "--json", check=True, env={"TOOLFORGE_PROGRESS_INTERVAL": "3600"})
+    # --resume continues the run with its stored config: new sessions start after the last job
+    done = run_cli("generate", "--resume", runs[0][0], "--db", tmp_db, "--json", check=True)
     summary = json.loads(done.stdout)
     assert summary["run_id"] == runs[0][0] and summary["status"] == "done" and summary["stored"] == {"session": n}
     assert summary["new"] == n - n_rec
     check_sessions(tmp_db, n, 3, 3, runs[0][0])
     new_jobs = {j for (j,) in rows(tmp_db, "SELECT json_extract(meta, '$.session')::INT FROM records")} - jobs_before
     assert new_jobs and min(new_jobs) > max(jobs_before)
-    again = json.loads(run_cli(*args, "--json", check=True).stdout)  # nothing left to do
+    again = json.loads(run_cli(*args, "--json", check=True).stdout)  # the same --run-name: nothing left to do
     assert again["new"] == 0 and again["stored"] == {"session": n}
     assert rows(tmp_db, "SELECT count(*) FROM records")[0][0] == n
 
