@@ -216,8 +216,14 @@ def _generation_section(store: Store) -> dict[str, Any]:
     if not _one(store, "SELECT count(*) FROM generation_attempts"):
         return {"available": False, "reason": "no generation attempts stored"}
     by = _dicts(store, "SELECT scenario, outcome, count(*) AS attempts FROM generation_attempts GROUP BY 1, 2 ORDER BY 1, 2")
-    reasons = _dicts(store, """SELECT outcome, coalesce(reason, '(none)') AS reason, count(*) AS attempts
-        FROM generation_attempts WHERE outcome <> 'accepted' GROUP BY 1, 2 ORDER BY attempts DESC, 1, 2""")
+    # stepwise/session runs store every step as an outcome 'step' row: a step that went through has no detail
+    # and is no failure; a refused step reply is one, named by its step and the issue code that refused it
+    reasons = _dicts(store, """SELECT outcome, reason, count(*) AS attempts FROM (
+            SELECT outcome, CASE WHEN outcome = 'step' THEN coalesce(reason, '?') || ': ' || split_part(detail, ':', 1)
+                                 ELSE coalesce(reason, '(none)') END AS reason
+            FROM generation_attempts
+            WHERE outcome <> 'accepted' AND NOT (outcome = 'step' AND detail IS NULL))
+        GROUP BY 1, 2 ORDER BY attempts DESC, 1, 2""")
     return {"available": True, "by_scenario_outcome": by, "failure_reasons": reasons}
 
 

@@ -194,3 +194,23 @@ def test_stats_bad_options(filled_db, run_cli):
     assert proc.returncode == 2 and proc.stderr.startswith("error: Invalid value for '--status': 'shiny' is not one of 'any',")
     proc = run_cli("stats", "--db", filled_db, "--catalog", "no-such-catalog")
     assert proc.returncode == 2 and proc.stderr.startswith("error: unknown catalog 'no-such-catalog'")
+
+
+def test_generation_failures_leave_out_steps_that_went_through(tmp_path):
+    """Stepwise runs store each step as an outcome 'step' row; only refused step replies are failures."""
+    from toolforge.stats import _generation_section
+    from toolforge.store import open_store
+
+    with open_store(tmp_path / "s.duckdb") as store:
+        rows = [("request", None), ("calls[0]", None), ("result:simulated", None), ("answer", None),
+                ("request", "copied_example: the request copies single_tool#0"),
+                ("request", "copied_example: the request copies single_tool#1"),
+                ("calls[0]", "duplicate_call: the same call twice in one turn")]
+        for k, (reason, detail) in enumerate(rows):
+            store.con.execute("INSERT INTO generation_attempts (run_id, scenario, job, attempt, outcome, reason, detail) "
+                              "VALUES ('r', 'single_tool', ?, 1, 'step', ?, ?)", [k, reason, detail])
+        store.con.execute("INSERT INTO generation_attempts (run_id, scenario, job, attempt, outcome, reason) "
+                          "VALUES ('r', 'single_tool', 9, 1, 'rejected', 'arg_ungrounded')")
+        got = {(r["outcome"], r["reason"]): r["attempts"] for r in _generation_section(store)["failure_reasons"]}
+    assert got == {("step", "request: copied_example"): 2, ("step", "calls[0]: duplicate_call"): 1,
+                   ("rejected", "arg_ungrounded"): 1}
