@@ -35,11 +35,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from toolforge.validate import jsontext
 from toolforge.validate.evidence import (
     CAP,
     CLAUSE,
     CURRENCY_BEFORE,
-    DATE,
     DATEISH,
     EMAIL,
     ENGLISH,
@@ -60,6 +60,7 @@ from toolforge.validate.evidence import (
     ToolInfo,
     bag,
     bag_compact,
+    cached_stem,
     decimals,
     drop_dates,
     drop_times,
@@ -70,10 +71,8 @@ from toolforge.validate.evidence import (
     num,
     num_close,
     num_grounded,
-    stem,
     word_grounded,
 )
-from toolforge.validate import jsontext
 from toolforge.validate.issues import Issue
 
 #: the codes of these checks (descriptions in :data:`toolforge.validate.issues.CODES`)
@@ -410,7 +409,7 @@ def _arg_value_ungrounded(key: str, value: Any, pschema: dict[str, Any], info: T
     if not words and not nums:
         return None
     for w in words:
-        if word_grounded(w, ev) or (sbag is not None and stem(w) in sbag.stems):
+        if word_grounded(w, ev) or (sbag is not None and cached_stem(w) in sbag.stems):
             return None
     for x in nums:
         if x <= 10 or num_grounded(x, 0.5, ev, derive=False):
@@ -597,7 +596,7 @@ def _uses(args: dict[str, Any], results: Bag, request: Bag) -> bool:
             if tok.lower() in results.low and tok.lower() not in request.low:
                 return True
         for w in WORD.findall(s):
-            if w not in STOP and stem(w) in results.stems and stem(w) not in request.stems:
+            if w not in STOP and cached_stem(w) in results.stems and cached_stem(w) not in request.stems:
                 return True
         for n in NUM.findall(s):
             x = abs(num(n))
@@ -678,7 +677,7 @@ def _claims(final: str, ev: Bag, tools: dict[str, ToolInfo]) -> list[str]:
                 continue
             if tool_stems is None:
                 tool_stems = set().union(*(t.stems for t in tools.values())) if tools else set()
-            if stem(w) not in tool_stems:
+            if cached_stem(w) not in tool_stems:
                 bad.append(w)
     return bad
 
