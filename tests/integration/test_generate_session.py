@@ -199,6 +199,26 @@ def test_failed_requests_are_retried_with_backoff(tmp_db):
     check_sessions(tmp_db, 2, 3, 3, summary.run_id)
 
 
+def test_a_session_over_http_with_injected_faults(fault_server, run_cli, tmp_db):
+    """The openai: backend against a loopback server answering 429 (Retry-After), 500, timeouts and cut-off
+    JSON: every transport fault of the user, assistant and tool-simulator requests is retried and stored."""
+    import httpx
+
+    proc = run_cli("generate", "--mode", "session", "--n", "1", "--min-rounds", "3", "--max-rounds", "3",
+                   "--teacher", f"openai:stub@{fault_server}", "--teacher-option", "timeout=1.0", "--form-only",
+                   "--concurrency", "1", "--seed", "3", "--db", tmp_db, "--json", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["stored"] == {"session": 1}
+    injected = httpx.get(f"{fault_server}/stats").json()
+    for fault in ("http_429", "http_500", "timeout", "truncated"):
+        assert injected.get(fault, 0) >= 1, injected
+    transport = dict(rows(tmp_db, "SELECT reason, count(*) FROM generation_attempts WHERE outcome = 'transport' "
+                                  "GROUP BY reason"))
+    assert transport == {k: injected[k] for k in ("http_429", "http_500", "timeout")}, (transport, injected)
+    check_sessions(tmp_db, 1, 3, 3, summary["run_id"])
+
+
 MOCK = '''
 TEMPS = {"Lisbon": 21, "Porto": 17}
 

@@ -69,6 +69,14 @@ def assistant_schema(tools: list[Tool]) -> dict[str, Any]:
     return harden_schema({"anyOf": [calls, answer]})  # type: ignore[no-any-return]
 
 
+class NoResult(Exception):
+    """The environment could not answer a call (the simulator's replies were unusable)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
 @dataclass
 class SessionSpec:
     """What one session is about: who the user is and what they want."""
@@ -220,11 +228,11 @@ class Session:
                     msg["tool_calls"].append({"id": cid, "type": "function",
                                               "function": {"name": c["name"], "arguments": args}})
                     res = await self._call(c["name"], args, self.spec.seed + self._n_calls)
+                    if res.result is None:  # never a made-up result: this try of the round fails
+                        raise NoResult(c["name"])
                     self.sources.append(res.source)
-                    content = res.result if res.result is not None else {"error": "no_result",
-                                                                          "message": "the tool gave no usable result"}
                     results.append({"role": "tool", "tool_call_id": cid, "name": c["name"],
-                                    "content": json.dumps(content, ensure_ascii=False)})
+                                    "content": json.dumps(res.result, ensure_ascii=False)})
                 added += [msg, *results]
                 continue
             answer = value.get("answer")
@@ -248,9 +256,13 @@ class Session:
                 self.world = WorldState(files=dict(saved_world.files), ids=dict(saved_world.ids),
                                         history=list(saved_world.history))
                 self.messages = base
-                added = await self._assistant_turn(rnd, reask)
-                issues = errors_only(validate_record({"tools": self._tool_dicts, "messages": base + added},
-                                                     **self.checks))
+                try:
+                    added = await self._assistant_turn(rnd, reask)
+                    issues = errors_only(validate_record({"tools": self._tool_dicts, "messages": base + added},
+                                                         **self.checks))
+                except NoResult as exc:
+                    added, issues = [], [Issue("environment", "$", f"the tool environment gave no usable result "
+                                               f"for {exc.name}: call it again or differently")]
                 out.attempts.append({"role": "assistant", "round": rnd, "attempt": attempt + 1,
                                      "outcome": "accepted" if not issues else "rejected",
                                      "reason": issues[0].code if issues else None})
@@ -359,12 +371,16 @@ class RunnerSession(Session):
     async def _call(self, name: str, args: dict[str, Any], seed: int) -> ToolResult:
         import time
 
+        from toolforge.generate.stepwise import STEP_TRIES
         from toolforge.generate.storage import Attempt
 
         t0 = time.monotonic()
-        res: ToolResult = await self.gen.steps._env_call(self.job, self.round + 1, self.out,
-                                                         {"name": name, "arguments": args}, self.world,
-                                                         force_error=False, seed=seed & 0x7FFFFFFF)
+        for k in range(STEP_TRIES):  # an unusable simulator reply is asked again, as in stepwise
+            res: ToolResult = await self.gen.steps._env_call(self.job, self.round + 1, self.out,
+                                                             {"name": name, "arguments": args}, self.world,
+                                                             force_error=False, seed=(seed + 7919 * k) & 0x7FFFFFFF)
+            if res.result is not None:
+                break
         payload = {"call": {"name": name, "arguments": args}, "source": res.source, "error": res.error,
                    "result": res.result}
         self.out.append(Attempt(self.job.scenario, self.job.index, self.round + 1, "step", f"result:{res.source}",

@@ -233,3 +233,25 @@ def test_every_session_schema_compiles_as_a_llama_cpp_grammar():
                           cwd=ROOT, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "compiled", proc.stderr[-2000:]
     assert "error parsing grammar" not in proc.stderr
+
+
+def test_no_usable_tool_result_fails_the_try_never_a_made_up_result():
+    t = FakeTeacher(name="fake:session")
+    u, c, a = ROUNDS[0]
+    t.enqueue(u, c, "no JSON here",                    # the simulator's reply for the call: unusable
+              c, {"temp": 21, "unit": "C"}, a)          # the round asked again: a usable result, the answer
+    for r in ROUNDS[1:3]:
+        t.enqueue(r[0], r[1], {"temp": 17, "unit": "C"} if r[1]["calls"][0]["name"] == "get_weather"
+                  else {"restaurants": [{"id": "r-88", "name": "Trattoria Bellavista", "price_eur": 30}]}, r[2])
+    t.enqueue({"message": "", "goal_met": True, "abandon": False})
+    env = Environment(TOOLS, simulator=t, run_safe=False)
+    try:
+        out = asyncio.run(run_session(t, TOOLS, env, SessionSpec(persona="p", goal="g", min_rounds=3, max_rounds=3)))
+    finally:
+        env.close()
+    assert out.record is not None, out
+    rejected = [x for x in out.attempts if x["outcome"] == "rejected"]
+    assert [(x["round"], x["reason"]) for x in rejected] == [(0, "environment")]
+    tools = [json.loads(m.content) for m in out.record.messages if m.role == "tool"]
+    assert tools[0] == {"temp": 21, "unit": "C"} and all("no_result" not in json.dumps(x) for x in tools)
+    assert out.record.meta["result_sources"] == ["simulated"] * 3
