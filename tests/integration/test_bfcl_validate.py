@@ -89,7 +89,8 @@ def _record(question: dict[str, Any], truth: list[dict[str, Any]], reconcile: bo
 
 def run_acceptance(reconcile: bool = True) -> dict[str, Any]:
     # the argument validator under BFCL's answer-key rules; the grounding checks (meaning, not form) flag
-    # gold answers that add world knowledge (README: 31 of 3,472) and are measured on BFCL elsewhere
+    # gold answers that add world knowledge (README: 31 of 3,472) and are measured on BFCL elsewhere; the
+    # provenance checks are about toolforge's own prompts (request_names_tool warns on 43 BFCL questions)
     v = RecordValidator(check_scenario=False, check_grounding=False)
     counts: Counter[str] = Counter()
     failures: dict[str, list[Any]] = {"clean": [], "missing": [], "type": [], "unknown": []}
@@ -100,7 +101,7 @@ def run_acceptance(reconcile: bool = True) -> dict[str, Any]:
             continue
         counts["checked"] += 1
         rec = _record(question, truth, reconcile)
-        issues = v.validate(rec)
+        issues = v.validate(rec, check_provenance=False)
         if issues:
             failures["clean"].append((eid, [(i.code, i.path, i.message) for i in issues]))
             continue
