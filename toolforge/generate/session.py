@@ -241,7 +241,7 @@ class Session:
         return added
 
     async def run(self) -> SessionResult:
-        from toolforge.validate import errors_only, validate_record
+        from toolforge.validate import generation_blockers, validate_record
 
         out = SessionResult(None, 0, "max_rounds")
         for rnd in range(self.spec.max_rounds):
@@ -258,8 +258,9 @@ class Session:
                 self.messages = base
                 try:
                     added = await self._assistant_turn(rnd, reask)
-                    issues = errors_only(validate_record({"tools": self._tool_dicts, "messages": base + added},
-                                                         **self.checks))
+                    # the same accept rule as the other modes: errors, and the warnings generation refuses
+                    issues = generation_blockers(validate_record({"tools": self._tool_dicts,
+                                                                  "messages": base + added}, **self.checks))
                 except NoResult as exc:
                     added, issues = [], [Issue("environment", "$", f"the tool environment gave no usable result "
                                                f"for {exc.name}: call it again or differently")]
