@@ -90,6 +90,11 @@ def test_sessions_with_the_fake_teacher_then_validate_stats_export_report(run_cl
             turns = [x["messages"] if fmt == "openai" else x["conversations"] for x in lines]
             users = sorted(sum(m.get("role", m.get("from")) in ("user", "human") for m in t) for t in turns)
             assert users[0] == 1 and users[1] >= 3  # the imported record, then every session's rounds
+    only = json.loads(run_cli("stats", "-s", "session", "--db", tmp_db, "--json", check=True).stdout)
+    assert [(r["scenario"], r["total"]) for r in only["records"]["by_scenario"]] == [("session", 3)]
+    out = tmp_path / "only-sessions"
+    run_cli("export", "-s", "session", "--format", "openai", "--out", out, "--db", tmp_db, check=True)
+    assert len(list((out / "train.jsonl").read_text().splitlines())) == 3
     report = tmp_path / "report.html"
     run_cli("report", "--db", tmp_db, "--out", report, check=True)
     assert "session" in report.read_text()

@@ -39,6 +39,7 @@ ALL: dict[str, tuple[str, ...]] = {name: get_args(t) for name, t in (
     ("Replies", Replies), ("ReviewConfig", ReviewConfig), ("Dialect", Dialect), ("Stage", Stage))}
 
 SCENARIOS: tuple[str, ...] = get_args(Scenario)
+SELECT_SCENARIOS: tuple[str, ...] = (*SCENARIOS, "session")  # selection: multi-turn sessions (scenario None)
 
 
 def each_one_of(values: tuple[str, ...]) -> Any:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from toolforge.cli.choices import SCENARIOS, ImportFormat, Scenario, Status, each_one_of
+from toolforge.cli.choices import SELECT_SCENARIOS, ImportFormat, Scenario, Status, each_one_of
 from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json
 
 
@@ -50,7 +50,7 @@ def import_cmd(
 
 
 def list_cmd(
-    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SCENARIOS), metavar="SCENARIO", help="Only these scenarios.")] = None,
+    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SELECT_SCENARIOS), metavar="SCENARIO", help="Only these scenarios (session: multi-turn sessions).")] = None,
     status: Annotated[Status, typer.Option(help="Which records (see README: Selection).")] = "any",
     include_duplicates: Annotated[bool, typer.Option("--include-duplicates/--no-include-duplicates", help="Also list records marked as duplicates.")] = True,
     limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many records.")] = None,

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from toolforge.cli.choices import (
-    SCENARIOS,
+    SELECT_SCENARIOS,
     ExportFormat,
     Status,
     ThinkMode,
@@ -19,7 +19,7 @@ from toolforge.cli.choices import (
 from toolforge.cli.common import DbOption, JsonOption, default_db, info, is_stdout_path, print_json
 
 SelStatus = Annotated[Status, typer.Option("--status", help="Which records: curated (accepted when reviewed, else valid), valid, accepted, any, ...")]
-SelScenario = Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SCENARIOS), metavar="SCENARIO", help="Only these scenarios.")]
+SelScenario = Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SELECT_SCENARIOS), metavar="SCENARIO", help="Only these scenarios (session: multi-turn sessions).")]
 TestFraction = Annotated[float, typer.Option("--test-fraction", min=0.0, max=0.99, help="Share of records in the test split (stratified by scenario, dedup clusters kept together).")]
 Seed = Annotated[int, typer.Option("--seed", help="Seed of the split.")]
 IncludeDups = Annotated[bool, typer.Option("--include-duplicates/--no-include-duplicates", help="Keep records dedup marked as duplicates (their clusters still stay on one side of the split).")]

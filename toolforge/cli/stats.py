@@ -7,10 +7,10 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from toolforge.cli.choices import SCENARIOS, Status, each_one_of
+from toolforge.cli.choices import SELECT_SCENARIOS, Status, each_one_of
 from toolforge.cli.common import DbOption, JsonOption, default_db, info, is_stdout_path, print_json
 
-ScenarioOpt = Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SCENARIOS), metavar="SCENARIO", help="Only these scenarios.")]
+ScenarioOpt = Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SELECT_SCENARIOS), metavar="SCENARIO", help="Only these scenarios (session: multi-turn sessions).")]
 StatusOpt = Annotated[Status, typer.Option(help="Which records (see README: Selection).")]
 DupOpt = Annotated[bool, typer.Option("--include-duplicates/--no-include-duplicates", help="Also count records marked by dedup.")]
 CatalogOpt = Annotated[Optional[str], typer.Option("--catalog", help="Also report coverage of this tool catalog (name or file).")]

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from toolforge.cli.choices import SCENARIOS, Status, each_one_of
+from toolforge.cli.choices import SELECT_SCENARIOS, Status, each_one_of
 from toolforge.cli.common import JsonOption, info, print_json
 
 
@@ -21,7 +21,7 @@ def validate_cmd(
     execute: Annotated[bool, typer.Option("--execute", help="Also run safe registered tools and compare their results.")] = False,
     judge: Annotated[Optional[str], typer.Option("--judge", metavar="TEACHER_SPEC", help="Also ask an LLM judge (e.g. openai:MODEL@URL, llamacpp:smollm2).")] = None,
     rubric: Annotated[Optional[Path], typer.Option("--rubric", metavar="FILE", help="The judge's rubric (YAML: common and per-scenario checks), merged over the packaged one.")] = None,
-    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SCENARIOS), metavar="SCENARIO", help="Store only: only these scenarios.")] = None,
+    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SELECT_SCENARIOS), metavar="SCENARIO", help="Store only: only these scenarios (session: multi-turn sessions).")] = None,
     status: Annotated[Status, typer.Option(help="Store only: which records (any, unvalidated, valid, invalid, ...).")] = "any",
     limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many records.")] = None,
     no_scenario_check: Annotated[bool, typer.Option("--no-scenario-check", help="Skip the scenario shape check.")] = False,

@@ -56,8 +56,8 @@ class Selection(BaseModel):
     @classmethod
     def _known(cls, v: list[str] | None) -> list[str] | None:
         for s in v or []:
-            if s not in SCENARIOS:
-                raise ValueError(f"unknown scenario {s!r} (choose from {', '.join(SCENARIOS)})")
+            if s not in SCENARIOS and s not in ("session", "multi_turn"):
+                raise ValueError(f"unknown scenario {s!r} (choose from {', '.join(SCENARIOS)}, session)")
         return v
 
 
@@ -92,8 +92,13 @@ def selection_sql(sel: Selection, store: Store) -> tuple[str, list[Any]]:
         "unreviewed": "NOT " + _REVIEWED,
     }[status])
     if sel.scenarios:
-        clauses.append(f"r.scenario IN ({', '.join('?' for _ in sel.scenarios)})")
-        params.extend(sel.scenarios)
+        # multi-turn sessions have no scenario (meta.mode 'session'): selected as 'session' (or 'multi_turn')
+        named = [s for s in sel.scenarios if s not in ("session", "multi_turn")]
+        either = [f"r.scenario IN ({', '.join('?' for _ in named)})"] if named else []
+        if len(named) < len(sel.scenarios):
+            either.append("(r.scenario IS NULL AND r.meta->>'mode' = 'session')")
+        clauses.append("(" + " OR ".join(either) + ")")
+        params.extend(named)
     if not sel.include_duplicates:
         clauses.append("NOT EXISTS (SELECT 1 FROM dedup_marks d WHERE d.record_id = r.id)")
     if sel.latest_revision:
