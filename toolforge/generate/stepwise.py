@@ -159,13 +159,19 @@ class StepwiseGenerator:
                 out[-1].detail = "plan_shape: no calls"
                 continue
             keys = [canonical_json({"n": c.get("name"), "a": c.get("arguments")}) for c in raw if isinstance(c, dict)]
+            prior = {canonical_json({"n": c["name"], "a": c["arguments"]}): c["error"] for t in turns for c in t.calls}
+            why = None
             if len(set(keys)) < len(keys):
-                out[-1].detail = "duplicate_call: the same call twice in one turn"
-                continue
-            prior = {canonical_json({"n": c["name"], "a": c["arguments"]}) for t in turns for c in t.calls
-                     if not c["error"]}
-            if any(key in prior for key in keys):
-                out[-1].detail = "repeated_call: a call that already succeeded"
+                why = "duplicate_call", "the same call twice in one turn: make each call different or make one"
+            elif any(prior.get(key) is False for key in keys):
+                why = "repeated_call", "that call already succeeded: use its result instead of calling it again"
+            elif any(prior.get(key) is True for key in keys):
+                # the retry of error_recovery (Qwen2.5-Coder repeated the failed call unchanged in 3 of 4 tries)
+                why = "retry_unchanged", "that call failed with exactly these arguments: change what the error points to"
+            if why is not None:
+                out[-1].detail = f"{why[0]}: {why[1]}"
+                messages = [*messages, {"role": "assistant", "content": json.dumps(value, ensure_ascii=False)[:3000]},
+                            {"role": "user", "content": f"Not accepted: {why[1]}. Reply again in the same JSON form."}]
                 continue
             reasoning_text = value.get("reasoning") if isinstance(value.get("reasoning"), str) else None
             return Turn(reasoning_text, [{"name": c.get("name"), "arguments": c.get("arguments") or {}}

@@ -108,6 +108,27 @@ def test_error_recovery_fails_first_then_retries_with_fixed_arguments(tmp_db, ca
     assert rec.messages[4].tool_calls[0].function.arguments == {"city": "Boston, Massachusetts"}
 
 
+def test_a_retry_that_repeats_the_failed_call_is_reasked_in_its_step_with_the_reason(tmp_db, catalog):
+    """Qwen2.5-Coder repeated the failed call unchanged in 3 of 4 error_recovery tries: the step says why and
+    asks again, instead of the whole conversation failing validation (retry_unchanged) afterwards."""
+    seed = next(sd for sd in range(500) if (j := make_job("error_recovery", 0, sd, load_catalog(catalog).tools)).recovery
+                == "retry" and j.callable[0].name == "get_weather")
+    s, recs, rows, t = run(tmp_db, catalog, "error_recovery", seed,
+                           {"user": "Weather in Bostn, Massachusetts today?"},
+                           {"calls": [{"name": "get_weather", "arguments": {"city": "Bostn"}}]},
+                           {"error": "city_not_found", "message": "No city named Bostn"},
+                           {"calls": [{"name": "get_weather", "arguments": {"city": "Bostn"}}]},  # the same again
+                           {"calls": [{"name": "get_weather", "arguments": {"city": "Boston, Massachusetts"}}]},
+                           {"city": "Boston, Massachusetts", "temperature": 9, "units": "metric", "condition": "windy"},
+                           {"answer": "Boston, Massachusetts is windy today at 9 °C."}, max_attempts=1)
+    assert s.stored == {"error_recovery": 1}, s.failures
+    refused = [r for r in rows if r[1] == "calls[1]" and r[2]]
+    assert len(refused) == 1 and refused[0][2].startswith("retry_unchanged:")
+    reask = t.requests[4].messages[-1]["content"]  # the retry step asked again, saying why
+    assert "failed with exactly these arguments" in reask
+    assert recs[0].messages[4].tool_calls[0].function.arguments == {"city": "Boston, Massachusetts"}
+
+
 def test_stepwise_runs_resume_where_they_stopped(tmp_path):
     db = tmp_path / "r.duckdb"
     base = dict(teacher="fake:", seed=4, concurrency=1, max_attempts=4, mode="stepwise", run_name="sw")
