@@ -271,8 +271,15 @@ class StepwiseGenerator:
                 elif i == 0 and s == "complex_multi_step":
                     reasoning = PLAN
                 parallel = s in ("multi_tool_parallel", "reasoning_heavy")
-                t = await self.turn(job, attempt, out, user, turns, tools=job.callable, calls=calls,
-                                    allow_done=i >= t_lo, reasoning=reasoning, parallel=parallel)
+                try:
+                    t = await self.turn(job, attempt, out, user, turns, tools=job.callable, calls=calls,
+                                        allow_done=i >= t_lo, reasoning=reasoning, parallel=parallel)
+                except StepFailed as exc:
+                    if exc.transport or i < t_lo:
+                        raise
+                    # an optional extra step with no usable new call (Qwen2.5-Coder repeated a read it had made):
+                    # the request is served, so answer instead of giving up the conversation
+                    t = None
                 if t is None:
                     break
                 await self.results(job, attempt, out, world, t)

@@ -129,6 +129,23 @@ def test_a_retry_that_repeats_the_failed_call_is_reasked_in_its_step_with_the_re
     assert recs[0].messages[4].tool_calls[0].function.arguments == {"city": "Boston, Massachusetts"}
 
 
+def test_an_optional_extra_step_without_a_new_call_ends_the_calls_instead_of_the_conversation(tmp_db, catalog):
+    """multi_tool_sequential allows 2-3 steps; Qwen2.5-Coder answered the optional third with a call it had made."""
+    seed = next(sd for sd in range(500) if [t.name for t in make_job("multi_tool_sequential", 0, sd,
+                                                                      load_catalog(catalog).tools).callable]
+                == ["get_weather", "calculate"])
+    again = {"calls": [{"name": "calculate", "arguments": {"expression": "20 - 4"}}]}
+    s, recs, rows, _ = run(tmp_db, catalog, "multi_tool_sequential", seed,
+                           {"user": "How warm is it in Oslo right now, and how far below 20 degrees is that?"},
+                           {"calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}]},
+                           {"city": "Oslo", "temperature": 4, "units": "metric", "condition": "rain"},
+                           again, again, again,  # the optional third step: the same call, twice refused
+                           {"answer": "Oslo has rain at 4 °C, 16 degrees below 20."}, max_attempts=1)
+    assert s.stored == {"multi_tool_sequential": 1}, s.failures
+    assert [r[2].split(":")[0] for r in rows if r[1] == "calls[2]"] == ["repeated_call", "repeated_call"]
+    assert [m.role for m in recs[0].messages] == ["system", "user", "assistant", "tool", "assistant", "tool", "assistant"]
+
+
 def test_stepwise_runs_resume_where_they_stopped(tmp_path):
     db = tmp_path / "r.duckdb"
     base = dict(teacher="fake:", seed=4, concurrency=1, max_attempts=4, mode="stepwise", run_name="sw")
