@@ -1,6 +1,7 @@
-"""`tts --workers N` with espeak-ng speaks the next turn while the last one is resampled, written and
-checked: the files and rows equal the one-turn-at-a-time path (workers=1), and a failing turn is still
-reported per turn without stopping the others."""
+"""`tts --workers N` with espeak-ng: warm worker processes (libespeak-ng loaded once, each voice once)
+where the library is there, else threads that speak the next turn while the last one is resampled,
+written and checked. Either way the files and rows equal the one-turn-at-a-time CLI path (workers=1),
+and a failing turn is still reported per turn without stopping the others."""
 
 from __future__ import annotations
 
@@ -37,9 +38,13 @@ def _run(tmp_path, name: str, workers: int, records: list[Record]) -> tuple[dict
     return files, rows, summary
 
 
-def test_pipelined_workers_write_what_one_worker_writes(tmp_path):
+@pytest.mark.parametrize("warm", [True, False])
+def test_parallel_workers_write_what_one_worker_writes(tmp_path, monkeypatch, warm):
     recs = _records(12)
     one_files, one_rows, one = _run(tmp_path, "one", 1, recs)
+    assert espeak_mod.EspeakEngine().warm_batches  # libespeak-ng is installed with espeak-ng (scripts/setup.sh)
+    if not warm:
+        monkeypatch.setattr(espeak_mod.EspeakEngine, "warm_batches", False)
     two_files, two_rows, two = _run(tmp_path, "two", 2, recs)
     assert one.synthesised == two.synthesised == 24 and not one.failed and not two.failed
     assert two_files == one_files and len(two_files) == 24
@@ -58,7 +63,26 @@ def test_a_failing_turn_is_reported_and_the_others_are_stored(tmp_path, monkeypa
         return real(self, text, spec)
 
     monkeypatch.setattr(espeak_mod.EspeakEngine, "synthesize", flaky)
+    monkeypatch.setattr(espeak_mod.EspeakEngine, "warm_batches", False)  # the threads path (in this process)
     files, rows, summary = _run(tmp_path, "flaky", 2, recs)
     assert summary.failed == 1 and summary.synthesised == 9
     assert any("planted" in e and recs[3].id in e for e in summary.errors)
     assert len(files) == 9 and (recs[3].id, 0) not in rows and (recs[3].id, 1) in rows
+
+
+def test_a_failing_turn_in_a_warm_batch_is_reported_per_turn(tmp_path):
+    """The warm path's worker function, in this process: a turn the engine could not speak (an unknown
+    voice, as the server reports it) is an error row; the others in the batch are written."""
+    from toolforge.audio.voices import VoiceSpec
+
+    cfg = tts_run.TTSConfig(engine="espeak", workers=2)
+    tts_run._W.update(cfg=cfg, engine=espeak_mod.EspeakEngine(), asr=None)  # what _init_worker sets up
+    try:
+        jobs = [tts_run.Job(f"r{i}", 0, "user", f"Turn number {i}.", VoiceSpec(voice=v, rate=160.0, pitch=50.0),
+                            f"r{i}/0-user.wav", "sha") for i, v in enumerate(["en-us", "nosuchvoice", "en-us"])]
+        out = tts_run._synth_batch(jobs, str(tmp_path))
+    finally:
+        tts_run._W["engine"].close()
+        tts_run._W.clear()
+    assert "error" not in out[0] and "error" not in out[2] and (tmp_path / "r0/0-user.wav").is_file()
+    assert "could not load voice 'nosuchvoice'" in out[1]["error"] and not (tmp_path / "r1/0-user.wav").exists()

@@ -20,6 +20,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, 
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
+from multiprocessing.util import Finalize
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -133,13 +134,32 @@ def _clean_partials(root: Path) -> None:
 _W: dict[str, Any] = {}
 
 
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose main process is gone (killed) ends too, closing its engine (a warm server)."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        engine = _W.get("engine")
+        if engine is not None:
+            engine.close()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="tts-parent-watch", daemon=True).start()
+
+
 def _init_worker(cfg_json: str) -> None:
     from toolforge.audio.engines import get_engine
+
+    _exit_with_parent(os.getppid())
 
     cfg = TTSConfig.model_validate_json(cfg_json)
     _W["cfg"] = cfg
     _W["engine"] = get_engine(cfg.engine)
     _W["asr"] = None
+    # closed when the worker process ends (a warm engine's server process is waited for, not orphaned)
+    Finalize(_W["engine"], _W["engine"].close, exitpriority=10)
     if cfg.asr_check:
         from toolforge.audio.asr import AsrChecker
 
@@ -148,6 +168,21 @@ def _init_worker(cfg_json: str) -> None:
 
 def _synth_job(job: Job, root: str) -> dict[str, Any]:
     return _finish_job(job, root, _speak(job))
+
+
+def _synth_batch(jobs: list[Job], root: str) -> list[dict[str, Any]]:
+    """In a worker process: speak a batch from the engine's warm state, then finish each turn."""
+    spoken = _W["engine"].synthesize_many([(job.text, job.spec) for job in jobs])
+    return [_finish_job(job, root, speech) for job, speech in zip(jobs, spoken, strict=True)]
+
+
+def warm_batches(jobs: list[Job], size: int = 24) -> list[list[Job]]:
+    """Jobs in batches of one voice (a warm worker loads each voice once per batch), in plan order
+    within a voice."""
+    by_voice: dict[str, list[Job]] = {}
+    for job in jobs:
+        by_voice.setdefault(job.spec.voice, []).append(job)
+    return [group[i:i + size] for group in by_voice.values() for i in range(0, len(group), size)]
 
 
 def _speak(job: Job) -> Any:
@@ -304,6 +339,27 @@ def run_tts(store: Store, selection: Any, cfg: TTSConfig, *,
                 take(_synth_job(job, str(root)))
                 if progress:
                     progress(n, len(jobs))
+        elif jobs and getattr(engine, "warm_batches", False) and not cfg.asr_check:
+            # warm worker processes (espeak: libespeak-ng loaded and initialised once per worker, each
+            # voice once per batch, the CLI's samples; see toolforge.audio.engines.espeak), each
+            # finishing its own turns: the main process only stores rows
+            ctx = get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                     initargs=(cfg.model_dump_json(),)) as pool:
+                batches = [pool.submit(_synth_batch, batch, str(root)) for batch in warm_batches(jobs)]
+                n = 0
+                try:
+                    for done_batch in as_completed(batches):
+                        for res in done_batch.result():
+                            n += 1
+                            take(res)
+                            if progress:
+                                progress(n, len(jobs))
+                except BrokenProcessPool:
+                    raise BackendError(
+                        f"a {cfg.engine} worker process died (out of memory, or killed)",
+                        hint="finished turns are stored; run the command again to resume, with fewer --workers",
+                    ) from None
         elif jobs and getattr(engine, "external_process", False) and not cfg.asr_check:
             # the engine already runs each utterance in its own OS process (espeak-ng): threads
             # that drive those processes give process-level parallelism without starting Python

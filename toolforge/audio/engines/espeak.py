@@ -6,15 +6,26 @@ output depends only on the text and the options, so it is deterministic and
 safe to run in parallel processes. Voices are espeak voice names or language
 codes, optionally with a ``+variant`` (``en-gb+f3``); rate is words per
 minute (80-450), pitch 0-99.
+
+Warm batches (:meth:`EspeakEngine.synthesize_many`, used by ``toolforge tts
+--workers N`` with N > 1): a small server process
+(:mod:`toolforge.audio.engines.espeak_zygote`) loads libespeak-ng and
+initialises it once, loads each voice once per batch in a forked child, and
+speaks each utterance in a grandchild of that, from exactly the state a fresh
+``espeak-ng -v VOICE -s RATE -p PITCH`` process has: the samples are the CLI's,
+sample for sample (tests/unit/audio/test_espeak_warm.py). Without the library or
+``os.fork`` it falls back to one CLI process per utterance.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -81,6 +92,13 @@ def _variants() -> frozenset[str]:
     return frozenset(p.name for p in folder.iterdir())
 
 
+@functools.lru_cache(maxsize=1)
+def _warm_available() -> bool:
+    from toolforge.audio.engines import espeak_zygote
+
+    return espeak_zygote.library() is not None
+
+
 def _wav_samples(data: bytes) -> tuple[np.ndarray, int]:
     """Samples of espeak's 16-bit mono WAV (streamed WAVs carry placeholder sizes: read to the end)."""
     if len(data) < 44 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
@@ -102,6 +120,7 @@ class EspeakEngine:
 
     def __init__(self, *, timeout_s: float = 120.0) -> None:
         self.timeout_s = timeout_s
+        self._zygote: subprocess.Popen[str] | None = None
 
     def voices(self) -> list[str]:
         return sorted(_voice_names())
@@ -159,8 +178,88 @@ class EspeakEngine:
         samples, rate = _wav_samples(data)
         return Speech(samples=samples, sample_rate=rate)
 
+    @property
+    def warm_batches(self) -> bool:
+        """Whether :meth:`synthesize_many` speaks from a warm server (else it runs the CLI per item)."""
+        return _warm_available()
+
+    def _server(self) -> subprocess.Popen[str] | None:
+        if self._zygote is not None and self._zygote.poll() is None:
+            return self._zygote
+        from toolforge.audio.engines import espeak_zygote
+
+        proc = subprocess.Popen([sys.executable, "-S", "-I", espeak_zygote.__file__, str(int(self.timeout_s))],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8")
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "ready":
+            proc.kill()
+            proc.wait()
+            return None
+        self._zygote = proc
+        return proc
+
+    def synthesize_many(self, items: list[tuple[str, VoiceSpec]]) -> list[Speech | Exception]:
+        """Speech (or the error) for each ``(text, spec)``: the CLI's samples, from a warm server
+        (:mod:`toolforge.audio.engines.espeak_zygote`), one voice load per voice in the batch."""
+        server = self._server() if _warm_available() else None
+        if server is None:
+            return [self._one(text, spec) for text, spec in items]
+        assert server.stdin is not None and server.stdout is not None
+        out: list[Speech | Exception | None] = [None] * len(items)
+        groups: dict[str, list[int]] = {}
+        for i, (_, spec) in enumerate(items):
+            groups.setdefault(spec.voice, []).append(i)
+        for voice, idxs in groups.items():
+            paths = []
+            try:
+                for _ in idxs:
+                    fd, scratch = tempfile.mkstemp(prefix="tf-espeak-", suffix=".raw", dir=_SCRATCH)
+                    os.close(fd)
+                    paths.append(scratch)
+                batch = []
+                for i, path in zip(idxs, paths, strict=True):
+                    text, spec = items[i]
+                    batch.append([text, None if spec.rate is None else round(spec.rate),
+                                  None if spec.pitch is None else round(spec.pitch), path])
+                server.stdin.write(json.dumps({"voice": voice, "items": batch}) + "\n")
+                server.stdin.flush()
+                reply = server.stdout.readline()
+                codes = json.loads(reply) if reply else [-1] * len(idxs)
+                for i, path, code in zip(idxs, paths, codes, strict=True):
+                    if code == 0:
+                        with open(path, "rb") as fh:
+                            pcm = fh.read()
+                        pcm = pcm[: len(pcm) - len(pcm) % 2]
+                        out[i] = Speech(samples=np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0,
+                                        sample_rate=22050)
+                    elif code == 3:
+                        out[i] = EspeakFailed(f"espeak-ng could not load voice {voice!r}")
+                    elif code == -14:  # SIGALRM
+                        out[i] = EspeakFailed(f"espeak-ng took longer than {self.timeout_s:g} s")
+                    else:
+                        out[i] = EspeakFailed(f"espeak-ng failed (status {code})")
+            finally:
+                for path in paths:
+                    if os.path.exists(path):
+                        os.unlink(path)
+        return [x if x is not None else EspeakFailed("no result") for x in out]
+
+    def _one(self, text: str, spec: VoiceSpec) -> Speech | Exception:
+        try:
+            return self.synthesize(text, spec)
+        except Exception as exc:  # noqa: BLE001 - reported per turn by the caller
+            return exc
+
     def close(self) -> None:
-        pass
+        if self._zygote is not None:
+            if self._zygote.stdin is not None:
+                self._zygote.stdin.close()  # the server ends at the end of its input
+            try:
+                self._zygote.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._zygote.kill()
+                self._zygote.wait()
+            self._zygote = None
 
 
 ENGINE_CLASS = EspeakEngine
