@@ -123,10 +123,14 @@ def _candidates_duckdb(con: duckdb.DuckDBPyConnection, bands: int, rows: int, cr
     cap = BUCKET_CAP if cap is None else cap
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_T}_sig AS {_signature_sql(bands, rows)}")
     union = " UNION ALL ".join(f"SELECT {b} AS band, b{b} AS k, idx, side FROM {_T}_sig" for b in range(bands))
-    # buckets of two or more documents (a hash aggregate: most buckets hold one document)
+    # buckets of two or more documents: the keys shared by two or more first (a count per key), then
+    # the member lists of those keys only. Most keys hold one document; building (sorted) lists for
+    # all of them was the superlinear part here (1M records: 7.6 s against 3.0 s, the same buckets)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_T}_buckets AS SELECT band, list(idx ORDER BY idx) AS m, "
-        f"list(side ORDER BY idx) AS s FROM ({union}) GROUP BY band, k HAVING count(*) > 1")
+        f"CREATE OR REPLACE TEMP TABLE {_T}_buckets AS WITH u AS ({union}), "
+        f"d AS (SELECT band, k FROM u GROUP BY band, k HAVING count(*) > 1) "
+        f"SELECT band, list(idx ORDER BY idx) AS m, list(side ORDER BY idx) AS s "
+        f"FROM u SEMI JOIN d USING (band, k) GROUP BY band, k")
     if cap > 1:
         big = con.execute(f"SELECT count(*) FROM {_T}_buckets WHERE len(m) > ?", [cap]).fetchone()
         if big and big[0]:
@@ -173,6 +177,20 @@ def _screen(con: duckdb.DuckDBPyConnection, k: int, threshold: float) -> None:
                 f"JOIN {_T}_sig x ON x.idx = c.a JOIN {_T}_sig y ON y.idx = c.b WHERE {agree} >= {need}")
     con.execute(f"DROP TABLE {_T}_cand")
     con.execute(f"ALTER TABLE {_T}_cand2 RENAME TO {_T}_cand")
+
+
+#: |X & Y| of two distinct-hash lists: the members of one that the other contains. Same count as
+#: len(list_intersect(x, y)), measured 11x faster on 800k candidate pairs (list_intersect builds a
+#: list per pair); tests/unit/dedup/test_exact_sql.py checks they agree
+INTERSECTION_SQL = "len(list_filter(x.hs, lambda h: list_contains(y.hs, h)))"
+
+
+def exact_sql(intersection: str = INTERSECTION_SQL) -> str:
+    """The exact Jaccard check of the candidate pairs: ``(a, b, score)`` at or above the threshold (``?``)."""
+    return (f"SELECT a, b, score FROM (SELECT c.a, c.b, {intersection} AS inter, "
+            f"inter / (len(x.hs) + len(y.hs) - inter) AS score "
+            f"FROM {_T}_cand c JOIN {_T}_sh x ON x.idx = c.a JOIN {_T}_sh y ON y.idx = c.b) "
+            f"WHERE score >= ? ORDER BY a, b")
 
 
 def _candidates_datasketch(con: duckdb.DuckDBPyConnection, bands: int, rows: int, cross: bool) -> None:
@@ -237,13 +255,7 @@ def near_pairs(con: duckdb.DuckDBPyConnection, *, threshold: float = 0.8, num_pe
         con.execute(f"DROP TABLE {_T}_sig")
         row = con.execute(f"SELECT count(*) FROM {_T}_cand").fetchone()
         n_exact = int(row[0]) if row else 0
-    res = con.execute(
-        f"SELECT a, b, score FROM (SELECT c.a, c.b, "
-        f"len(list_intersect(x.hs, y.hs)) AS inter, inter / (len(x.hs) + len(y.hs) - inter) AS score "
-        f"FROM {_T}_cand c JOIN {_T}_sh x ON x.idx = c.a JOIN {_T}_sh y ON y.idx = c.b) "
-        f"WHERE score >= ? ORDER BY a, b",
-        [threshold - 1e-9],
-    ).fetchnumpy()
+    res = con.execute(exact_sql(), [threshold - 1e-9]).fetchnumpy()
     con.execute(f"DROP TABLE IF EXISTS {_T}_cand")
     con.execute(f"DROP TABLE IF EXISTS {_T}_sh")
     log.info("near dedup: %d documents, %d bands x %d rows, %d candidates, %d after the MinHash screen, "
