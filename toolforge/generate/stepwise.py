@@ -142,6 +142,7 @@ class StepwiseGenerator:
         from toolforge.canonical import canonical_json
         from toolforge.generate.prompts import render_step, tool_view
         from toolforge.generate.schema import calls_schema
+        from toolforge.validate.scenario import is_transient_error
 
         messages = render_step("calls", tools=[tool_view(t, self.returns) for t in tools],
                                transcript=transcript(user, turns), phase=phase, calls=list(calls), parallel=parallel,
@@ -159,13 +160,14 @@ class StepwiseGenerator:
                 out[-1].detail = "plan_shape: no calls"
                 continue
             keys = [canonical_json({"n": c.get("name"), "a": c.get("arguments")}) for c in raw if isinstance(c, dict)]
-            prior = {canonical_json({"n": c["name"], "a": c["arguments"]}): c["error"] for t in turns for c in t.calls}
+            prior = {canonical_json({"n": c["name"], "a": c["arguments"]}): c for t in turns for c in t.calls}
+            before = [prior[key] for key in keys if key in prior]
             why = None
             if len(set(keys)) < len(keys):
                 why = "duplicate_call", "the same call twice in one turn: make each call different or make one"
-            elif any(prior.get(key) is False for key in keys):
+            elif any(not c["error"] for c in before):
                 why = "repeated_call", "that call already succeeded: use its result instead of calling it again"
-            elif any(prior.get(key) is True for key in keys):
+            elif any(not is_transient_error(json.dumps(c["result"], ensure_ascii=False)) for c in before):
                 # the retry of error_recovery (Qwen2.5-Coder repeated the failed call unchanged in 3 of 4 tries)
                 why = "retry_unchanged", "that call failed with exactly these arguments: change what the error points to"
             if why is not None:

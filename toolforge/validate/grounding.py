@@ -17,7 +17,7 @@ both get them. Each check has its own issue code:
 | ``option_ignored`` | the user asked for a unit or option (an enum value of the called tool) and the call set another | error |
 | ``live_data_no_call`` | a no_tool_needed record asks for live data that an offered tool serves | error |
 | ``claimed_lookup`` | an answer claims a lookup ("I checked ...") in a record that made no call | error |
-| ``retry_unchanged`` | a call repeats, unchanged, an earlier call whose result was an error | error |
+| ``retry_unchanged`` | a call repeats, unchanged, an earlier call whose result was an error (not a transient one: unavailable, timeout) | error |
 | ``repeated_call`` | the next turn repeats the previous turn's only call, unchanged, and gets the same result: nothing learned | error |
 
 What counts as grounded is lenient where clean data varies (rounding, unit
@@ -230,11 +230,14 @@ def _calls(messages: list[Any], shape: Any) -> list[_Call]:
 # ----------------------------------------------------------------------------------------------
 # the checks
 def _retry_unchanged(calls: list[_Call], issues: list[Issue]) -> None:
+    from toolforge.validate.scenario import is_transient_error
+
     failed: dict[tuple[str, str], _Call] = {}
     for c in calls:
         key = (c.name, c.canon)
         prev = failed.get(key)
-        if prev is not None and prev.turn < c.turn:
+        # after "service unavailable" or a timeout the same call again is the right retry
+        if prev is not None and prev.turn < c.turn and not is_transient_error(prev.result or ""):
             issues.append(Issue("retry_unchanged", f"messages[{c.turn}].tool_calls",
                                 f"{c.name} is called again with the same arguments after it failed at "
                                 f"messages[{prev.result_idx}]: a retry must change something"))

@@ -49,7 +49,7 @@ CODES: dict[str, str] = {
     "option_ignored": "a unit or option the user asked for (an enum value) that the call does not set",
     "live_data_no_call": "a no_tool_needed record asks for live data that an offered tool provides",
     "claimed_lookup": "the answer claims a lookup or a tool run that never happened",
-    "retry_unchanged": "a call repeats, unchanged, an earlier call whose result was an error",
+    "retry_unchanged": "a call repeats, unchanged, an earlier call whose result was an error (not a transient one)",
     "repeated_call": "the next turn repeats the previous turn's only call, unchanged, with the same result",
     "request_names_tool": "the user request names an offered tool by its identifier (get_weather): users do not know "
                           "them (a warning; generate refuses it)",

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from toolforge.record import SCENARIOS
@@ -22,6 +23,16 @@ from toolforge.validate.issues import Issue
 
 REASONING_MIN_CHARS = 120
 _ERROR_WORDS = ("error", "exception", "not found", "invalid", "failed", "failure", "unavailable", "denied", "timeout")
+
+
+_TRANSIENT = re.compile(r"unavailable|time[sd]? ?out|rate[ _-]?limit|too many requests|try again|temporar|overload|"
+                        r"busy|\b(?:429|502|503|504)\b|connection (?:reset|refused|error)|network error", re.I)
+
+
+def is_transient_error(content: str) -> bool:
+    """Whether an error result says the service could not answer now (unavailable, timeout, rate limit, 503),
+    where the same call again is the right retry, rather than what was wrong with the arguments."""
+    return bool(_TRANSIENT.search(content))
 
 
 def is_error_result(content: str) -> bool:

@@ -4,7 +4,9 @@
 severity], ...]}``. It was first written by the straightforward implementation at commit c449b24, before the
 validation speed work (issue #17), and every speed-up was checked against that file; it is rewritten only
 when a change of results is intended (d995f0c: repeated_call, URL arguments, request_names_tool, with their
-planted pairs added to the corpus). ``test_validate_equivalence.py`` checks that today's validator gives the
+planted pairs added to the corpus; then retry_unchanged no longer flags the same call after a transient
+error, so the unchanged-retry mutants plant an argument error instead of a timeout, and every record kept
+its issue codes). ``test_validate_equivalence.py`` checks that today's validator gives the
 same issue list, in the same order, for every record.
 
 The records: the planted-fault grounding corpus (clean and faulty twins, held-out pairs included), the
@@ -149,7 +151,8 @@ def _unchanged_retry(r: dict[str, Any], rng: random.Random) -> None:
     for i, m in enumerate(r["messages"]):
         if m.get("role") == "tool":
             good = m.get("content")
-            m["content"] = json.dumps({"error": "timeout", "message": "the service did not answer"})
+            # an error about the arguments (the same call after a timeout would be the right retry)
+            m["content"] = json.dumps({"error": "invalid_argument", "message": "the service rejected these arguments"})
             call = next((c for x in r["messages"][:i] for c in x.get("tool_calls") or []
                          if c.get("id") == m.get("tool_call_id")), None)
             if call is None:

@@ -174,3 +174,27 @@ def test_a_url_must_be_the_one_given_or_name_a_site_the_evidence_names():
     assert not flagged("What's on the front page of nytimes.com today?", "https://www.nytimes.com/")
     assert not flagged("Show me the Wikipedia article on Lisbon.", "https://en.wikipedia.org/wiki/Lisbon")
     assert flagged("What do the latest Fooapp release notes say?", "https://releases.acmecloud.io/notes")
+
+
+def test_the_same_call_after_a_transient_error_is_the_right_retry():
+    """Qwen2.5-Coder retried database_query unchanged after 'service_unavailable': right, not retry_unchanged."""
+    tools = [{"type": "function", "function": {"name": "get_order_status", "description": "Order status by id",
+                                               "parameters": {"type": "object", "properties": {"order_id": {"type": "string"}},
+                                                              "required": ["order_id"]}}}]
+
+    def rec(error):
+        return {"scenario": "error_recovery", "tools": tools, "messages": [
+            {"role": "user", "content": "Status of order B-1204?"},
+            {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {
+                "name": "get_order_status", "arguments": {"order_id": "B-1204"}}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": json.dumps(error)},
+            {"role": "assistant", "content": "", "tool_calls": [{"id": "c2", "type": "function", "function": {
+                "name": "get_order_status", "arguments": {"order_id": "B-1204"}}}]},
+            {"role": "tool", "tool_call_id": "c2", "content": '{"status": "delivered"}'},
+            {"role": "assistant", "content": "Order B-1204 was delivered."}]}
+
+    for transient in ({"error": "service_unavailable", "message": "the order service is currently unavailable"},
+                      {"error": "timeout", "message": "the request timed out"},
+                      {"error": "rate_limited", "message": "too many requests, try again in 2 seconds"}):
+        assert "retry_unchanged" not in _codes(rec(transient)), transient
+    assert "retry_unchanged" in _codes(rec({"error": "not_found", "message": "no order B-1204"}))
