@@ -97,8 +97,12 @@ def _signature_sql(bands: int, rows: int, source: str = f"{_T}_sh") -> str:
     keys = ", ".join(f"hash({', '.join(f'm{b * rows + r}' for r in range(rows))}) AS b{b}" for b in range(bands))
     # e[b + 1]: one MinHash value outside band b (the first of the next band), to split an oversized bucket of b
     extra = f"[{', '.join(f'm{((b + 1) % bands) * rows}' for b in range(bands))}] AS e" if bands > 1 else "[m0] AS e"
-    # s{i}: the low 16 bits of every MinHash value, for the estimate that screens candidates before exact Jaccard
-    low = ", ".join(f"(m{i} & 65535)::USMALLINT AS s{i}" for i in range(bands * rows))
+    # p{j}: the low 16 bits of MinHash values 4j..4j+3 packed in one UBIGINT (lane l = value 4j+l), for the
+    # estimate that screens candidates before exact Jaccard (a quarter of the columns to join)
+    k = bands * rows
+    low = ", ".join(
+        "(" + " | ".join(f"((m{i} & 65535) << {16 * (i - 4 * j)})" for i in range(4 * j, min(4 * j + 4, k)))
+        + f")::UBIGINT AS p{j}" for j in range((k + 3) // 4))
     return (f"SELECT idx, side, {keys}, {extra}, {low} FROM (SELECT idx, side, {mins} FROM "
             f"(SELECT idx, side, unnest(hs) AS h FROM {source}) GROUP BY idx, side)")
 
@@ -172,7 +176,8 @@ def _screen(con: duckdb.DuckDBPyConnection, k: int, threshold: float) -> None:
     need = max(0, int((threshold - SCREEN_MARGIN) * k))
     if need <= 0 or k <= 0:
         return
-    agree = " + ".join(f"(x.s{i} = y.s{i})::INTEGER" for i in range(k))
+    # value i agrees when its 16-bit lane of xor(x.p, y.p) is zero
+    agree = " + ".join(f"((xor(x.p{i // 4}, y.p{i // 4}) >> {16 * (i % 4)}) & 65535 = 0)::INTEGER" for i in range(k))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_T}_cand2 AS SELECT c.a, c.b FROM {_T}_cand c "
                 f"JOIN {_T}_sig x ON x.idx = c.a JOIN {_T}_sig y ON y.idx = c.b WHERE {agree} >= {need}")
     con.execute(f"DROP TABLE {_T}_cand")

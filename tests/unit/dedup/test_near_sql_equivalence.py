@@ -57,3 +57,20 @@ def test_exact_scores_equal_list_intersect():
     slow = con.execute(minhash.exact_sql("len(list_intersect(x.hs, y.hs))"), [0.0]).fetchall()
     assert len(fast) > 1000 and fast == slow
     assert sum(1 for _, _, s in fast if s >= 0.8) > 100 and sum(1 for _, _, s in fast if s < 0.8) > 100
+
+
+def test_packed_screen_keeps_the_pairs_whose_16_bit_minhash_values_agree_often_enough():
+    """The screen compares four 16-bit MinHash values per packed column: it keeps exactly the
+    candidates that agree on at least (threshold - margin) * k values, counted one by one here."""
+    con, bands, rows = _con(_texts())
+    k = bands * rows
+    minhash._candidates_duckdb(con, bands, rows, cross=False, cap=10**9)
+    cand = con.execute(f"SELECT a, b FROM {T}_cand ORDER BY a, b").fetchall()
+    mins = ", ".join(f"min(hash(xor(h, {minhash._OFFSETS[i]}::UBIGINT))) & 65535 AS v{i}" for i in range(k))
+    values = {r[0]: r[1:] for r in con.execute(
+        f"SELECT idx, {mins} FROM (SELECT idx, unnest(hs) AS h FROM {T}_sh) GROUP BY idx").fetchall()}
+    need = int((0.8 - minhash.SCREEN_MARGIN) * k)
+    want = [(a, b) for a, b in cand if sum(x == y for x, y in zip(values[a], values[b], strict=True)) >= need]
+    minhash._screen(con, k, 0.8)
+    got = con.execute(f"SELECT a, b FROM {T}_cand ORDER BY a, b").fetchall()
+    assert len(want) > 100 and len(cand) - len(want) > 1000 and got == want
