@@ -184,6 +184,8 @@ class Runner:
         schema = self.schema_for(job)
         out: list[Attempt] = []
         last_reason = "no_reply"
+        first = messages
+        replies: set[str] = set()
         for attempt in range(1, cfg.max_attempts + 1):
             # each re-ask samples a little hotter, so that a teacher stuck on one reply moves on
             temperature = min(1.5, cfg.temperature + 0.15 * (attempt - 1)) if cfg.temperature > 0 else 0.0
@@ -232,6 +234,12 @@ class Runner:
                                output=text, latency_s=latency))
             if last_reason == "near_duplicate":  # showing the repeated reply again only invites another copy
                 continue
+            if text.strip() in replies:
+                # the re-ask brought back the same reply (Qwen2.5-Coder copied its reply from the context in
+                # most re-asks): ask afresh, without the history it copies from
+                messages = first
+                continue
+            replies.add(text.strip())
             messages = [*messages, {"role": "assistant", "content": text[:6000]},
                         {"role": "user", "content": render_reask(issues)}]
         out.append(Attempt(job.scenario, job.index, cfg.max_attempts, "gave_up", last_reason,

@@ -72,6 +72,21 @@ def test_invalid_reply_is_reasked_with_its_issues_and_stored(tmp_db):
     assert s.failures == {"json_invalid": 1, "unknown_tool": 1}
 
 
+def test_a_reask_that_brings_back_the_same_reply_is_followed_by_a_fresh_ask(tmp_db):
+    """Qwen2.5-Coder answered most re-asks with its rejected reply, copied from the context: the attempt after
+    a repeated reply starts again from the first prompt, without the history."""
+    bad = {"user": "hello there friend", "turns": [[{"name": "no_such_tool", "arguments": {}, "result": {}}]],
+           "answer": "ok"}
+    t = FakeTeacher()
+    t.enqueue(bad, bad)
+    cfg = GenerateConfig(targets={"single_tool": 1}, teacher="fake:", seed=1, concurrency=1, max_attempts=3)
+    s = generate(tmp_db, cfg, teacher=t)
+    assert s.stored == {"single_tool": 1}
+    first, second, third = (r.messages for r in t.requests[:3])
+    assert len(second) == len(first) + 2 and "no_such_tool" in second[-1]["content"]  # re-asked with its issues
+    assert third == first  # the same reply came back: asked afresh
+
+
 def test_transport_errors_are_retried_with_retry_after(tmp_db, monkeypatch):
     delays = []
     real_sleep = asyncio.sleep
