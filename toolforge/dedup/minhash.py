@@ -13,7 +13,8 @@ shingle sets, so they differ in speed, not in what counts as a duplicate:
 
 ``benchmarks/bench_dedup.py`` measured the DuckDB engine 12-15x faster than
 datasketch's MinHashLSH in pure Python (1M records: 154 s against 2,361 s on the
-shared 2-core machine under load, 34 s on a quieter one), hence the default; the
+shared 2-core machine under load, 34 s on a quieter one; 18-23 s since the bucket and
+exact-check changes, load 3.5-3.9), hence the default; the
 ``datasketch`` engine here was slower still (31.5 s against 3.7 s at 10k records).
 
 Shingles are the word n-grams of length 1..``ngram``. The default, ``ngram=1``
