@@ -29,6 +29,8 @@ CODES: dict[str, str] = {
     "duplicate_tool": "two offered tools share a name",
     "role_order": "bad message order, or no final assistant answer",
     "empty_answer": "an assistant message with neither text nor calls",
+    "answer_incomplete": "the final answer is cut off (ends on an opening bracket, a comma or a colon) or runs away "
+                         "into a long run of one punctuation mark",
     "think_format": "unbalanced or stray <think> tags in content",
     "tool_schema_invalid": "a tool's parameters is not a valid JSON Schema object",
     "scenario_mismatch": "the record does not have the shape its scenario requires",

@@ -42,6 +42,24 @@ class Shape:
         return sum(len(c) for _, c in self.call_turns)
 
 
+_FENCE = re.compile(r"```.*?(?:```|\Z)", re.S)
+_RUNAWAY = re.compile(r"([.,;:!?])\1{7,}")
+
+
+def incomplete(answer: str) -> str | None:
+    """Why a final answer is not whole, or None: it stops on an opening bracket, a comma or a colon with
+    nothing after it, or runs into a long run of one punctuation mark (a reply that hit its token limit;
+    Qwen2.5-Coder ended an answer with '.....................{'). Code blocks are left out."""
+    text = _FENCE.sub(" CODE ", answer).rstrip()
+    if not text:
+        return None
+    if _RUNAWAY.search(text):
+        return "the answer runs into a long run of one punctuation mark: a reply that ran away, not a whole answer"
+    if text[-1] in "{[(,:":
+        return f"the answer stops on {text[-1]!r}: it is cut off, not whole"
+    return None
+
+
 def _text(content: Any) -> str | None:
     """Message content as text: a string, or the text parts of a list of parts."""
     if content is None or isinstance(content, str):
@@ -179,6 +197,10 @@ class RecordValidator:
             return issues, None
         shape = Shape(n_tools=len(by_name))
         self._walk(messages, by_name, issues, shape)
+        last = messages[-1]
+        if (isinstance(last, dict) and last.get("role") == "assistant" and not last.get("tool_calls")
+                and isinstance(shape.final_answer, str) and (why := incomplete(shape.final_answer))):
+            issues.append(Issue("answer_incomplete", f"messages[{len(messages) - 1}].content", why))
         do_scenario = self.check_scenario if check_scenario is None else check_scenario
         if do_scenario and data.get("scenario") is not None:
             from toolforge.validate.scenario import check_scenario as _check

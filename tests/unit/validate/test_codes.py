@@ -159,6 +159,11 @@ CASES: dict[str, list[Callable[[], dict]]] = {
         _seq_one_turn,
     ],
     # extra codes, beyond the required list
+    "answer_incomplete": [  # what Qwen2.5-Coder's runaway replies looked like
+        lambda: _set(R.no_tool(), lambda r: _m(r, 2).update(content="Here is what it printed: 5, TEST ......... {")),
+        lambda: _set(R.single(), lambda r: _m(r, 4).update(content="The forecast for Oslo is:")),
+        lambda: _set(R.no_tool(), lambda r: _m(r, 2).update(content="The values are 1, 2,")),
+    ],
     "tool_name_mismatch": [
         lambda: _set(R.single(), lambda r: _m(r, 3).update(name="web_search")),
         lambda: _set(R.parallel(), lambda r: _m(r, 4).update(name="log_event")),
@@ -252,3 +257,11 @@ def test_tool_schema_invalid_does_not_block_other_tools():
     issues = validate_record(rec)
     assert [i.code for i in issues] == ["tool_schema_invalid"]
     assert issues[0].path == "tools[1].function.parameters"
+
+
+def test_whole_answers_are_not_incomplete():
+    from toolforge.validate.record_checks import incomplete
+
+    for text in ("The result is 5.", "Wait... what?", "Use this:\n```python\nx = {\n```", "Total: $600 (incl. VAT)",
+                 "Steps: 1) read 2) sum", "Done!", "Lisbon → Porto: 313 km"):
+        assert incomplete(text) is None, text
