@@ -351,6 +351,25 @@ _CODE_KEYS = frozenset({"code", "script", "command", "cmd", "sql", "expression",
 _NON_LATIN = re.compile(r"[^\x00-\u024f\s\d\W]")
 
 
+_MATH_KEYS = frozenset({"expression", "formula", "equation"})
+# figures an arithmetic expression may hold without a source: time, percent, powers of ten, unit factors
+_CONSTANTS = frozenset({12, 24, 30, 31, 52, 60, 100, 360, 365, 366, 1000, 1024, 3600, 5280, 32, 273.15, 1.8, 1.60934,
+                        0.621371, 2.54, 0.3048, 3.28084, 2.20462, 0.453592, 3.14159, 3.14, 2.71828})
+
+
+def _invented_figure(expr: str, ev: Bag, sbag: Any) -> str | None:
+    """A figure above 10 in an arithmetic expression that neither the request nor an earlier result holds
+    (Qwen2.5-Coder summed "(10 + 20 + 30)" for "the average of a list of numbers" that gave none)."""
+    for n in NUM.findall(expr):
+        x = abs(num(n))
+        if x <= 10 or x in _CONSTANTS or num_grounded(x, 0.5 if x == int(x) else 0.005, ev, derive=False):
+            continue
+        if sbag is not None and x in sbag.nums:
+            continue
+        return json.dumps(n)
+    return None
+
+
 def _latin(text: str) -> bool:
     """Whether a request is written mostly in Latin script (arguments in English may translate any other)."""
     return len(_NON_LATIN.findall(text)) * 4 < len(text)
@@ -386,6 +405,8 @@ def _arg_value_ungrounded(key: str, value: Any, pschema: dict[str, Any], info: T
         return None
     s = value.strip()
     low = s.lower()
+    if key.lower() in _MATH_KEYS and (figure := _invented_figure(s, ev, sbag)) is not None:
+        return figure
     if (not s or low in _SENTINELS or DATEISH.match(s) or key.lower() in _CODE_KEYS
             or pschema.get("format") in ("date", "date-time", "time", "duration")):
         return None

@@ -6,7 +6,9 @@ validation speed work (issue #17), and every speed-up was checked against that f
 when a change of results is intended (d995f0c: repeated_call, URL arguments, request_names_tool, with their
 planted pairs added to the corpus; then retry_unchanged no longer flags the same call after a transient
 error, so the unchanged-retry mutants plant an argument error instead of a timeout, and every record kept
-its issue codes). ``test_validate_equivalence.py`` checks that today's validator gives the
+its issue codes; then figures in arithmetic expressions must be grounded, a planted pair was added, and the
+mutants were seeded per record, which rewrote them once, issues by the validator of that commit, itself checked
+record for record against the file before). ``test_validate_equivalence.py`` checks that today's validator gives the
 same issue list, in the same order, for every record.
 
 The records: the planted-fault grounding corpus (clean and faulty twins, held-out pairs included), the
@@ -271,9 +273,10 @@ MUTATIONS = (_wrong_figure, _invented_name, _invented_arg, _drop_result, _duplic
 
 
 def mutants(base: list[dict[str, Any]], per_record: int = 3, seed: int = SEED) -> list[dict[str, Any]]:
-    rng = random.Random(seed)
     out: list[dict[str, Any]] = []
     for r in base:
+        # seeded by the record itself, so that a record added to the corpus leaves the other mutants as they were
+        rng = random.Random(f"{seed}:{json.dumps(r, sort_keys=True, ensure_ascii=False)}")
         for _ in range(per_record):
             m = copy.deepcopy(r)
             m.pop("id", None)

@@ -382,6 +382,15 @@ def pairs() -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
     add("arg_ungrounded", "invented-site",
         _fetch("What do the latest Fooapp release notes say? They are on fooapp.dev.", "https://fooapp.dev/release-notes"),
         _fetch("What do the latest Fooapp release notes say?", "https://releases.acmecloud.io/notes"))
+
+    # 13. an arithmetic expression with figures nobody gave (seen from Qwen2.5-Coder, one-shot)
+    def _sum(request: str, expression: str, total: int) -> dict[str, Any]:
+        return rec("single_tool", [CALC, READ], user(request),
+                   calls(call("c1", "calculate", {"expression": expression})), result("c1", "calculate", {"result": total}),
+                   answer(f"The total is {total}."))
+    add("arg_ungrounded", "invented-figures-in-expression",
+        _sum("What is the total of 18, 27 and 44?", "18 + 27 + 44", 89),
+        _sum("Find the total of the numbers in my list.", "sum([10, 20, 30])", 60))
     return out
 
 
