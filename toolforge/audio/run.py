@@ -96,6 +96,11 @@ class TTSSummary:
         return dict(self.__dict__)
 
 
+def _worker_died(engine: str) -> BackendError:
+    return BackendError(f"a {engine} worker process died (out of memory, or killed)",
+                        hint="finished turns are stored; run the command again to resume, with fewer --workers")
+
+
 def build_plan(engine: Engine, cfg: TTSConfig) -> VoicePlan:
     base = engine.default_plan(cfg.seed)
     updates: dict[str, Any] = {"vary_assistant": cfg.vary_assistant}
@@ -356,10 +361,7 @@ def run_tts(store: Store, selection: Any, cfg: TTSConfig, *,
                             if progress:
                                 progress(n, len(jobs))
                 except BrokenProcessPool:
-                    raise BackendError(
-                        f"a {cfg.engine} worker process died (out of memory, or killed)",
-                        hint="finished turns are stored; run the command again to resume, with fewer --workers",
-                    ) from None
+                    raise _worker_died(cfg.engine) from None
         elif jobs and getattr(engine, "external_process", False) and not cfg.asr_check:
             # the engine already runs each utterance in its own OS process (espeak-ng): threads
             # that drive those processes give process-level parallelism without starting Python
@@ -404,10 +406,7 @@ def run_tts(store: Store, selection: Any, cfg: TTSConfig, *,
                         if progress:
                             progress(n, len(jobs))
                 except BrokenProcessPool:
-                    raise BackendError(
-                        f"a {cfg.engine} worker process died (out of memory, or killed)",
-                        hint="finished turns are stored; run the command again to resume, with fewer --workers",
-                    ) from None
+                    raise _worker_died(cfg.engine) from None
         flush()
         status = "done" if not summary.failed else "failed"
     finally:

@@ -33,6 +33,13 @@ def seed_for(scenario, catalog, name):
     return next(s for s in range(500) if [t.name for t in make_job(scenario, 0, s, tools).callable] == [name])
 
 
+def retry_seed(catalog):
+    """A seed whose first error_recovery job retries get_weather."""
+    tools = load_catalog(catalog).tools
+    return next(sd for sd in range(500) if (j := make_job("error_recovery", 0, sd, tools)).recovery == "retry"
+                and j.callable[0].name == "get_weather")
+
+
 def steps(db, run_id):
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -91,8 +98,7 @@ def test_a_simulated_result_and_a_copied_request_reasked_in_its_own_step(tmp_db,
 
 
 def test_error_recovery_fails_first_then_retries_with_fixed_arguments(tmp_db, catalog):
-    seed = next(sd for sd in range(500) if (j := make_job("error_recovery", 0, sd, load_catalog(catalog).tools)).recovery
-                == "retry" and j.callable[0].name == "get_weather")
+    seed = retry_seed(catalog)
     s, recs, rows, _ = run(tmp_db, catalog, "error_recovery", seed,
                            {"user": "Weather in Bostn, Massachusetts today?"},
                            {"calls": [{"name": "get_weather", "arguments": {"city": "Bostn"}}]},
@@ -111,8 +117,7 @@ def test_error_recovery_fails_first_then_retries_with_fixed_arguments(tmp_db, ca
 def test_a_retry_that_repeats_the_failed_call_is_reasked_in_its_step_with_the_reason(tmp_db, catalog):
     """Qwen2.5-Coder repeated the failed call unchanged in 3 of 4 error_recovery tries: the step says why and
     asks again, instead of the whole conversation failing validation (retry_unchanged) afterwards."""
-    seed = next(sd for sd in range(500) if (j := make_job("error_recovery", 0, sd, load_catalog(catalog).tools)).recovery
-                == "retry" and j.callable[0].name == "get_weather")
+    seed = retry_seed(catalog)
     s, recs, rows, t = run(tmp_db, catalog, "error_recovery", seed,
                            {"user": "Weather in Bostn, Massachusetts today?"},
                            {"calls": [{"name": "get_weather", "arguments": {"city": "Bostn"}}]},
