@@ -186,6 +186,7 @@ class Runner:
         last_reason = "no_reply"
         first = messages
         replies: set[str] = set()
+        reasks: list[str] = []
         for attempt in range(1, cfg.max_attempts + 1):
             # each re-ask samples a little hotter, so that a teacher stuck on one reply moves on
             temperature = min(1.5, cfg.temperature + 0.15 * (attempt - 1)) if cfg.temperature > 0 else 0.0
@@ -203,7 +204,7 @@ class Runner:
             rec: Record | None = None
             messages_out: list[dict[str, Any]] | None = None
             if not issues:
-                issues = oneshot_checks(plan, job, self.seeds)
+                issues = oneshot_checks(plan, job, self.seeds, reasks)
             if not issues:
                 messages_out, issues = plan_messages(plan, job)
             if messages_out is not None and not issues:
@@ -240,8 +241,9 @@ class Runner:
                 messages = first
                 continue
             replies.add(text.strip())
+            reasks.append(render_reask(issues))
             messages = [*messages, {"role": "assistant", "content": text[:6000]},
-                        {"role": "user", "content": render_reask(issues)}]
+                        {"role": "user", "content": reasks[-1]}]
         out.append(Attempt(job.scenario, job.index, cfg.max_attempts, "gave_up", last_reason,
                            f"no valid record after {cfg.max_attempts} attempts"))
         return JobResult(job, None, out)
@@ -360,15 +362,26 @@ class Runner:
             pool.shutdown(wait=True)
 
 
-def oneshot_checks(plan: Any, job: Job, seeds: dict[str, Any]) -> list[PlanIssue]:
-    """Checks of a one-shot plan that the grammar cannot make: control characters, and a request
-    that needs a distractor (distractors are drawn before the request in this mode, so check after)."""
+REASK_RUN = 6  # words in a row of a re-ask this job was shown that make a request a copy of it
+
+
+def oneshot_checks(plan: Any, job: Job, seeds: dict[str, Any], reasks: list[str] | None = None) -> list[PlanIssue]:
+    """Checks of a one-shot plan that the grammar cannot make: control characters, a request that holds
+    the re-ask this job was shown (Qwen2.5-Coder answered "Write a request that the callable tools serve."
+    as the user's message), and a request that needs a distractor (distractors are drawn before the
+    request in this mode, so check after)."""
     from toolforge.generate.harden import has_control_chars
     from toolforge.generate.seeds import request_needs
+    from toolforge.validate.provenance import _shingles, words
 
     if has_control_chars(plan):
         return [PlanIssue("control_char", "$", "the reply holds control characters: write plain text")]
     user = plan.get("user") if isinstance(plan, dict) else None
+    if isinstance(user, str) and reasks:
+        mine = _shingles(words(user), REASK_RUN)
+        if any(mine & _shingles(words(text), REASK_RUN) for text in reasks):
+            return [PlanIssue("prompt_leak", "user", "the request repeats the instructions of the re-ask: write what "
+                              "the user would say")]
     if isinstance(user, str):
         needed = [t.function.name for t in job.distractors if request_needs(user, t, seeds)]
         if needed:

@@ -87,6 +87,21 @@ def test_a_reask_that_brings_back_the_same_reply_is_followed_by_a_fresh_ask(tmp_
     assert third == first  # the same reply came back: asked afresh
 
 
+def test_a_request_that_repeats_the_reask_is_refused(tmp_db):
+    """Qwen2.5-Coder answered a re-ask with its instruction as the user's message."""
+    bad = {"user": "hello there friend", "turns": [[{"name": "no_such_tool", "arguments": {}, "result": {}}]],
+           "answer": "ok"}
+    t = FakeTeacher()
+    # the issue message of the re-ask (Python text, not a prompt template the provenance index holds)
+    t.enqueue(bad, {**bad, "user": "'no_such_tool' is not offered in this record, please check again"})
+    cfg = GenerateConfig(targets={"single_tool": 1}, teacher="fake:", seed=1, concurrency=1, max_attempts=3)
+    s = generate(tmp_db, cfg, teacher=t)
+    assert s.stored == {"single_tool": 1}
+    rows = attempts(tmp_db, s.run_id)
+    assert [(o, r) for o, r, _, _ in rows] == [("rejected", "unknown_tool"), ("rejected", "prompt_leak"),
+                                               ("accepted", None)]
+
+
 def test_transport_errors_are_retried_with_retry_after(tmp_db, monkeypatch):
     delays = []
     real_sleep = asyncio.sleep
