@@ -372,14 +372,14 @@ def oneshot_checks(plan: Any, job: Job, seeds: dict[str, Any], reasks: list[str]
     request in this mode, so check after)."""
     from toolforge.generate.harden import has_control_chars
     from toolforge.generate.seeds import request_needs
-    from toolforge.validate.provenance import _shingles, words
+    from toolforge.validate.provenance import shingles, words
 
     if has_control_chars(plan):
         return [PlanIssue("control_char", "$", "the reply holds control characters: write plain text")]
     user = plan.get("user") if isinstance(plan, dict) else None
     if isinstance(user, str) and reasks:
-        mine = _shingles(words(user), REASK_RUN)
-        if any(mine & _shingles(words(text), REASK_RUN) for text in reasks):
+        mine = shingles(words(user), REASK_RUN)
+        if any(mine & shingles(words(text), REASK_RUN) for text in reasks):
             return [PlanIssue("prompt_leak", "user", "the request repeats the instructions of the re-ask: write what "
                               "the user would say")]
     if isinstance(user, str):

@@ -10,8 +10,8 @@ with reason ``duplicate_id`` and the runner asks for a replacement.
 from __future__ import annotations
 
 import json
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 from toolforge.generate.config import SESSION
 from toolforge.record import Record

@@ -60,8 +60,12 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def _shingles(tokens: list[str], n: int = SHINGLE) -> set[tuple[str, ...]]:
+def shingles(tokens: list[str], n: int = SHINGLE) -> set[tuple[str, ...]]:
+    """The runs of ``n`` consecutive tokens (word n-grams) of ``tokens``."""
     return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
+
+
+_shingles = shingles  # the name this module and its equivalence tests use
 
 
 class _Index:
