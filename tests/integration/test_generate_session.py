@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from tests.conftest import ROOT
+from tests.fixtures import session_tools
 from tests.helpers import store_digest
 
 pytestmark = pytest.mark.integration
@@ -224,27 +225,7 @@ def test_a_session_over_http_with_injected_faults(fault_server, run_cli, tmp_db)
     check_sessions(tmp_db, 1, 3, 3, summary["run_id"])
 
 
-MOCK = '''
-TEMPS = {"Lisbon": 21, "Porto": 17}
-
-
-def get_weather(city, units="metric"):
-    c = TEMPS[city]
-    return {"temp": round(c * 9 / 5 + 32) if units == "imperial" else c, "unit": "F" if units == "imperial" else "C"}
-
-
-def search_restaurants(city, cuisine=None):
-    return {"restaurants": [{"id": "r-88", "name": "Trattoria Bellavista", "price_eur": 30}]}
-'''
-TOOLS = [
-    {"type": "function", "function": {"name": "get_weather", "description": "Current weather for a city.",
-     "parameters": {"type": "object", "properties": {
-         "city": {"type": "string"}, "units": {"type": "string", "enum": ["metric", "imperial"], "default": "metric"}},
-         "required": ["city"], "additionalProperties": False}}},
-    {"type": "function", "function": {"name": "search_restaurants", "description": "Find restaurants in a city.",
-     "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "cuisine": {"type": "string"}},
-                    "required": ["city"], "additionalProperties": False}}},
-]
+TOOLS = session_tools.TOOLS[:2]  # get_weather, search_restaurants
 
 
 def user(msg):
@@ -264,7 +245,6 @@ def test_a_scripted_five_round_session_through_the_runner_passes_every_validator
     from toolforge.store import open_store
     from toolforge.validate import validate_record
 
-    (tmp_path / "mock_tools.py").write_text(MOCK)
     (tmp_path / "cat.json").write_text(json.dumps({"name": "two", "tools": TOOLS}))
     t = FakeTeacher(name="fake:scripted")
     t.enqueue(user("What's the weather in Lisbon today?"), calls(("get_weather", {"city": "Lisbon"})),
@@ -280,7 +260,7 @@ def test_a_scripted_five_round_session_through_the_runner_passes_every_validator
               {"answer": "Trattoria Bellavista (id r-88) is one, about 30 euros per person."},
               {"message": "", "goal_met": True, "abandon": False})
     cfg = GenerateConfig(targets={"multi_turn": 1}, min_rounds=5, max_rounds=6, teacher="fake:scripted",
-                         catalogs=[str(tmp_path / "cat.json")], mock=str(tmp_path / "mock_tools.py"), seed=1,
+                         catalogs=[str(tmp_path / "cat.json")], mock=str(session_tools.PATH), seed=1,
                          concurrency=1, meaning_checks=True)
     assert cfg.mode == "session" and cfg.targets == {"session": 1}
     summary = generate(tmp_db, cfg, teacher=t)

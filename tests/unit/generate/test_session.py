@@ -8,44 +8,17 @@ import json
 
 import pytest
 
+from tests.fixtures import session_tools
 from toolforge.backends.fake import FakeTeacher
-from toolforge.environment import Environment
+from toolforge.environment import Environment, load_mock
 from toolforge.errors import UsageError
 from toolforge.generate.session import SessionSpec, run_session
 from toolforge.record import Tool
 from toolforge.validate import validate_record
 from toolforge.validate.grounding import GROUNDING_CODES
 
-TOOLS = [Tool.model_validate(t) for t in [
-    {"type": "function", "function": {"name": "get_weather", "description": "Current weather for a city.",
-     "parameters": {"type": "object", "properties": {
-         "city": {"type": "string"}, "units": {"type": "string", "enum": ["metric", "imperial"], "default": "metric"}},
-         "required": ["city"], "additionalProperties": False}}},
-    {"type": "function", "function": {"name": "search_restaurants", "description": "Find restaurants in a city.",
-     "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "cuisine": {"type": "string"}},
-                    "required": ["city"], "additionalProperties": False}}},
-    {"type": "function", "function": {"name": "convert_currency", "description": "Convert money between currencies.",
-     "parameters": {"type": "object", "properties": {"amount": {"type": "number"}, "from_currency": {"type": "string"},
-                                                     "to_currency": {"type": "string"}},
-                    "required": ["amount", "from_currency", "to_currency"], "additionalProperties": False}}},
-]]
-TEMPS = {"Lisbon": 21, "Porto": 17}
-
-
-def get_weather(city, units="metric"):
-    c = TEMPS[city]
-    return {"temp": round(c * 9 / 5 + 32) if units == "imperial" else c, "unit": "F" if units == "imperial" else "C"}
-
-
-def search_restaurants(city, cuisine=None):
-    return {"restaurants": [{"id": "r-88", "name": "Trattoria Bellavista", "price_eur": 30}]}
-
-
-def convert_currency(amount, from_currency, to_currency):
-    return {"converted": round(amount * 1.08, 2), "rate": 1.08}
-
-
-MOCK = {"get_weather": get_weather, "search_restaurants": search_restaurants, "convert_currency": convert_currency}
+TOOLS = [Tool.model_validate(t) for t in session_tools.TOOLS]
+MOCK = load_mock(session_tools.PATH)  # the mock module as --mock loads it
 
 
 def user(msg):
