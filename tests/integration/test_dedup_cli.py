@@ -144,3 +144,27 @@ def test_bad_reference_file(tmp_path, run_cli, sample_path):
     empty.write_text('{"foo": 1}\n')
     proc = run_cli("dedup", "--method", "exact", "--against", empty, "--db", db)
     assert proc.returncode == 2 and "found no user requests" in proc.stderr
+
+
+def test_scenario_session_takes_the_sessions_only(tmp_path, run_cli):
+    """`-s session` scopes dedup to multi-turn sessions (scenario None), as stats/export select them."""
+    from tests.fixtures.sessions import mixed_store
+    from tests.helpers import store_digest
+
+    db = tmp_path / "mixed.duckdb"
+    ids = mixed_store(db, sessions=2)  # the two sessions: the same request and calls (exact duplicates)
+    before = store_digest(db)
+    only = json.loads(run_cli("dedup", "--method", "exact", "-s", "session", "--dry-run", "--db", db, "--json",
+                              check=True).stdout)
+    assert (only["records"], only["clusters"], only["marked"]) == (2, 1, 1), only
+    assert only["largest"][0]["kept_id"] in ids["session"] and only["largest"][0]["size"] == 2
+    assert store_digest(db) == before  # a dry run writes nothing
+    single = json.loads(run_cli("dedup", "--method", "exact", "-s", "single_tool", "--dry-run", "--db", db, "--json",
+                                check=True).stdout)
+    assert (single["records"], single["marked"]) == (1, 0)
+    both = json.loads(run_cli("dedup", "--method", "exact", "-s", "session", "-s", "single_tool", "--db", db,
+                              "--json", check=True).stdout)
+    assert (both["records"], both["marked"]) == (3, 1)
+    with open_store(db, read_only=True) as store:
+        (marked,) = store.con.execute("SELECT record_id FROM dedup_marks").fetchall()
+    assert marked[0] in ids["session"]

@@ -221,3 +221,19 @@ def test_push_annotate_pull(labelstudio, reviewers, run_cli, tmp_path, sample_re
         third = push(st, ls, project_title=project, selection=ANY).to_dict()
     assert third["imported"] == 0 and third["selected"] == 0
     assert len(server_tasks(ls, pid)) == len(sample_records)
+
+
+def test_push_scenario_session_takes_the_sessions_only(labelstudio, run_cli, tmp_path):
+    """`review push -s session` selects multi-turn sessions (scenario None), as stats/export do."""
+    from tests.fixtures.sessions import mixed_store
+
+    db = tmp_path / "mixed.duckdb"
+    ids = mixed_store(db)
+    project = f"sessions-{uuid.uuid4().hex[:6]}"
+    pushed = json.loads(run_cli("review", "push", "-s", "session", "--status", "any", "--project", project,
+                                "--db", db, "--json", env=labelstudio.env, check=True).stdout)
+    assert (pushed["selected"], pushed["imported"]) == (1, 1), pushed
+    (task,) = server_tasks(connect(labelstudio.url, labelstudio.token), pushed["project_id"])
+    assert task["data"]["record_id"] == ids["session"][0]
+    texts = [line["text"] for line in task["data"]["dialogue"]]
+    assert "And in Porto?" in texts and "Thanks, that is all I needed." in texts  # every round of the session

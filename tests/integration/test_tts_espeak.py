@@ -288,3 +288,20 @@ def test_dry_run_and_listings_write_nothing(run_cli, filled_db):
     assert engines["coqui"]["available"] or "toolforge[coqui]" in engines["coqui"]["why_not"]
     voices = run_cli("tts", "--engine", "piper", "--list-voices", check=True).stdout.split()
     assert voices == ["joe-us"]
+
+
+def test_scenario_session_voices_the_sessions_only(run_cli, tmp_path):
+    """`-s session` selects multi-turn sessions (scenario None), as stats/export do: every user turn of the
+    session is voiced, the single_tool record is not."""
+    from tests.fixtures.sessions import mixed_store
+
+    db = tmp_path / "mixed.duckdb"
+    ids = mixed_store(db)
+    summary = json.loads(run_cli("tts", "-s", "session", "--status", "any", "--replies", "none", "--db", db,
+                                 "--json", check=True).stdout)
+    assert summary["records"] == 1 and summary["synthesised"] == summary["turns"] == 3, summary
+    with open_store(db, read_only=True) as store:
+        rows = audio_rows(store)
+        assert {r["record_id"] for r in rows} == set(ids["session"])
+        rec = store.get_record(ids["session"][0])
+        assert sorted(r["turn"] for r in rows) == [i for i, m in enumerate(rec.messages) if m.role == "user"]

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from toolforge.cli.choices import SCENARIOS, DedupEngine, DedupMethod, Status, each_one_of
+from toolforge.cli.choices import SELECT_SCENARIOS, DedupEngine, DedupMethod, Status, each_one_of
 from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json
 
 
@@ -21,7 +21,7 @@ def dedup_cmd(
     ngram: Annotated[Optional[int], typer.Option(help="near: shingles are word n-grams of length 1..N (default 1).")] = None,
     num_perm: Annotated[Optional[int], typer.Option("--num-perm", help="near: MinHash permutations (default 64).")] = None,
     engine: Annotated[Optional[DedupEngine], typer.Option(help="near: duckdb (default, faster) or datasketch.")] = None,
-    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SCENARIOS), metavar="SCENARIO", help="Only these scenarios.")] = None,
+    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SELECT_SCENARIOS), metavar="SCENARIO", help="Only these scenarios (session: multi-turn sessions).")] = None,
     status: Annotated[Status, typer.Option(help="Only records with this status (any, valid, curated, ...).")] = "any",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be marked; write nothing.")] = False,
     db: DbOption = default_db(),

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from toolforge.cli.choices import SCENARIOS, ReviewConfig, Status, each_one_of
+from toolforge.cli.choices import SELECT_SCENARIOS, ReviewConfig, Status, each_one_of
 from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json
 
 review_app = typer.Typer(
@@ -85,7 +85,7 @@ def _serve_with_feedback(server: object, feedback_port: int) -> None:
 @review_app.command("push")
 def push_cmd(
     status: Annotated[Status, typer.Option(help="Which records: valid (default), any, curated, invalid, ...")] = "valid",
-    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SCENARIOS), metavar="SCENARIO", help="Only these scenarios.")] = None,
+    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SELECT_SCENARIOS), metavar="SCENARIO", help="Only these scenarios (session: multi-turn sessions).")] = None,
     include_reviewed: Annotated[bool, typer.Option("--include-reviewed", help="Also push records that already have a verdict.")] = False,
     limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many records.")] = None,
     config: Annotated[ReviewConfig, typer.Option("--config", help="Labeling config for a new project: auto, text or audio.")] = "auto",

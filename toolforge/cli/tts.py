@@ -6,7 +6,14 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from toolforge.cli.choices import SCENARIOS, AudioFormat, Replies, Status, TTSEngine, each_one_of
+from toolforge.cli.choices import (
+    SELECT_SCENARIOS,
+    AudioFormat,
+    Replies,
+    Status,
+    TTSEngine,
+    each_one_of,
+)
 from toolforge.cli.common import DbOption, JsonOption, default_db, info, print_json
 
 
@@ -54,7 +61,7 @@ def tts_cmd(
     list_engines: Annotated[bool, typer.Option("--list-engines", help="List engines and whether they can run here.")] = False,
     list_voices: Annotated[bool, typer.Option("--list-voices", help="List the engine's voices.")] = False,
     status: Annotated[Status, typer.Option(help="Which records: curated (default: accepted, else valid), any, valid, ...")] = "curated",
-    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SCENARIOS), metavar="SCENARIO", help="Only these scenarios.")] = None,
+    scenario: Annotated[Optional[list[str]], typer.Option("--scenario", "-s", callback=each_one_of(SELECT_SCENARIOS), metavar="SCENARIO", help="Only these scenarios (session: multi-turn sessions).")] = None,
     record_id: Annotated[Optional[list[str]], typer.Option("--id", help="Only these record ids (repeat).")] = None,
     include_duplicates: Annotated[bool, typer.Option("--include-duplicates", help="Also voice records marked as duplicates.")] = False,
     limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many records.")] = None,

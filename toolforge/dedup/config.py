@@ -46,9 +46,9 @@ class DedupConfig(BaseModel):
     @field_validator("scenarios")
     @classmethod
     def _scenarios(cls, v: list[str] | None) -> list[str] | None:
-        for s in v or []:
-            if s not in SCENARIOS:
-                raise ValueError(f"unknown scenario {s!r} (choose from {', '.join(SCENARIOS)})")
+        for s in v or []:  # 'session' selects multi-turn sessions (scenario None), as the store's Selection does
+            if s not in SCENARIOS and s != "session":
+                raise ValueError(f"unknown scenario {s!r} (choose from {', '.join(SCENARIOS)}, session)")
         return v or None
 
     @property
