@@ -38,6 +38,7 @@ from toolforge.generate.config import SESSION, GenerateConfig
 from toolforge.generate.parse import PlanIssue, load_json, plan_messages, record_from_messages
 from toolforge.generate.plan import Job, job_summary, make_job
 from toolforge.generate.prompts import examples, prompts_sha, render_messages, render_reask
+from toolforge.generate.retry import RetryPolicy, with_retries
 from toolforge.generate.schema import plan_schema
 from toolforge.generate.storage import (
     Attempt,
@@ -51,7 +52,6 @@ from toolforge.record import Record, Tool
 
 log = logging.getLogger(__name__)
 _NORM = re.compile(r"[^0-9a-z]+")
-RETRY_AFTER_MAX = 300.0  # a server asking for more than this is waited on for this long, then retried
 
 
 def normalise_request(text: str) -> str:
@@ -154,23 +154,19 @@ class Runner:
                                                  recovery=job.recovery, returns=self.returns)
         return s
 
+    def transport_failed(self, job: Job, attempt: int, out: list[Attempt]) -> Callable[[TransientError, float], None]:
+        """``with_retries``' ``on_transient`` for a job: each transient failure is a ``transport`` attempt row."""
+
+        def failed(exc: TransientError, latency: float) -> None:
+            out.append(Attempt(job.scenario, job.index, attempt, "transport", exc.code, exc.message[:500],
+                               latency_s=latency))
+
+        return failed
+
     async def _ask(self, req: ChatRequest, job: Job, attempt: int, out: list[Attempt]) -> Any:
-        cfg = self.cfg
-        for t in range(cfg.max_retries + 1):
-            t0 = time.monotonic()
-            try:
-                return await self.teacher.chat(req)
-            except TransientError as exc:
-                out.append(Attempt(job.scenario, job.index, attempt, "transport", exc.code, exc.message[:500],
-                                   latency_s=time.monotonic() - t0))
-                if t == cfg.max_retries:
-                    return exc
-                if exc.retry_after is not None:
-                    delay = min(exc.retry_after, RETRY_AFTER_MAX) + self.rng.uniform(0, 0.1)
-                else:
-                    delay = min(cfg.backoff_max, cfg.backoff_base * 2 ** t) * self.rng.uniform(0.5, 1.0)
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+        """The teacher's reply, or the last ``TransientError`` once the retries are spent."""
+        return await with_retries(lambda: self.teacher.chat(req), RetryPolicy.of(self.cfg), self.rng,
+                                  on_transient=self.transport_failed(job, attempt, out))
 
     async def run_job(self, job: Job) -> JobResult:
         from toolforge.validate import generation_blockers, validate_record

@@ -33,8 +33,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolforge.backends.base import ChatRequest
+from toolforge.backends.base import ChatRequest, TransientError
 from toolforge.environment import Environment, ToolResult, WorldState
+from toolforge.errors import BackendError
+from toolforge.generate.retry import RetryPolicy, with_retries
 from toolforge.record import Record, Tool
 from toolforge.validate.issues import Issue
 
@@ -143,8 +145,13 @@ class Session:
     def __init__(self, teacher: Any, tools: list[Tool], env: Environment, spec: SessionSpec, *,
                  system_prompt: str = "You are a helpful assistant with access to tools.", max_steps: int = 3,
                  max_attempts: int = 3, temperature: float = 0.7, max_tokens: int = 1024, root: str | None = None,
-                 check_grounding: bool = True, check_provenance: bool = True) -> None:
+                 check_grounding: bool = True, check_provenance: bool = True, retry: RetryPolicy | None = None) -> None:
+        import random
+
         self.teacher, self.tools, self.env, self.spec = teacher, tools, env, spec
+        self.retry = retry or RetryPolicy.default()  # transient teacher/simulator failures, as the runner retries them
+        self._rng = random.Random(spec.seed ^ 0x5EED)  # the backoff's jitter
+        self._attempts: list[dict[str, Any]] = []  # the running session's SessionResult.attempts
         self.max_steps, self.max_attempts, self.temperature, self.root = max_steps, max_attempts, temperature, root
         self.max_tokens = max_tokens
         self.checks = {"check_grounding": check_grounding, "check_provenance": check_provenance}
@@ -159,13 +166,33 @@ class Session:
 
     # -- the three ways out (overridden by RunnerSession: the runner's retries and attempt rows) ------
     async def _ask(self, messages: list[dict[str, Any]], schema: dict[str, Any], seed: int, step: str) -> str:
-        resp = await self.teacher.chat(ChatRequest(messages=messages, response_schema=schema,
-                                                   temperature=self.temperature, max_tokens=self.max_tokens,
-                                                   seed=seed & 0x7FFFFFFF))
+        req = ChatRequest(messages=messages, response_schema=schema, temperature=self.temperature,
+                          max_tokens=self.max_tokens, seed=seed & 0x7FFFFFFF)
+        resp = await with_retries(lambda: self.teacher.chat(req), self.retry, self._rng,
+                                  on_transient=self._transport(step))
+        if isinstance(resp, TransientError):
+            raise self._retries_spent(resp)
         return str(resp.text or "")
 
     async def _call(self, name: str, args: dict[str, Any], seed: int) -> ToolResult:
-        return await self.env.call(name, args, self.world, seed=seed)
+        res = await with_retries(lambda: self.env.call(name, args, self.world, seed=seed), self.retry, self._rng,
+                                 on_transient=self._transport(f"result:{name}"))  # the simulator is a teacher too
+        if isinstance(res, TransientError):
+            raise self._retries_spent(res)
+        return res
+
+    def _transport(self, step: str) -> Any:
+        def failed(exc: TransientError, latency: float) -> None:
+            log.warning("session %s, round %d, %s: transient failure %s (%s)", self.spec.seed, self.round + 1,
+                        step, exc.code, exc.message[:200])
+            self._attempts.append({"role": step, "round": self.round, "outcome": "transport", "reason": exc.code})
+
+        return failed
+
+    def _retries_spent(self, exc: TransientError) -> BackendError:
+        return BackendError(f"the teacher failed {self.retry.max_retries + 1} times in a row ({exc.code}: "
+                            f"{exc.message[:300]})", hint="try again later: generate_sessions skips the sessions "
+                            "already stored for this run_id")
 
     def _judged(self, rnd: int, attempt: int, issues: list[Issue], messages: list[dict[str, Any]]) -> None:
         """One assistant attempt at round ``rnd`` validated: accepted when ``issues`` is empty."""
@@ -244,6 +271,7 @@ class Session:
         from toolforge.validate import generation_blockers, validate_record
 
         out = SessionResult(None, 0, "max_rounds")
+        self._attempts = out.attempts
         for rnd in range(self.spec.max_rounds):
             self.round = rnd
             user = await self._user_turn(rnd, out)
@@ -304,10 +332,13 @@ def generate_sessions(store: Any, teacher: Any, tools: list[Tool], env: Environm
                       run_id: str, **options: Any) -> dict[str, Any]:
     """Run the sessions of ``specs`` (given blueprints) and store each record as it is made; resumable.
 
-    The simple library path: one session at a time, the teacher asked directly. ``toolforge generate
-    --mode session`` (``runner.generate`` with ``GenerateConfig(mode="session")``) runs sessions from
-    seeded blueprints through the runner instead: concurrency, retries with backoff, batched writes
-    with attempt rows, ``--resume``.
+    The simple library path: one session at a time. Transient teacher and simulator failures are
+    retried as the runner retries them (:mod:`toolforge.generate.retry`; ``retry=RetryPolicy(...)``
+    sets the numbers, default ``GenerateConfig``'s); once a request's retries are spent, or on a
+    failure no retry can fix (``FatalBackendError``), the error is raised and the sessions stored
+    so far stay stored. ``toolforge generate --mode session`` (``runner.generate`` with
+    ``GenerateConfig(mode="session")``) runs sessions from seeded blueprints through the runner
+    instead: concurrency, batched writes with attempt rows, ``--resume``.
 
     A session is keyed by ``(run_id, its index in specs)`` (``meta.session``): sessions already
     stored for this run are skipped, so calling again after a crash or Ctrl-C goes on where it

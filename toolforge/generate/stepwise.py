@@ -183,26 +183,14 @@ class StepwiseGenerator:
     async def _env_call(self, job: Job, attempt: int, out: list[Attempt], call: dict[str, Any], world: WorldState, *,
                         force_error: bool, seed: int) -> Any:
         """One environment call; the simulator is the teacher, so its transient errors get the runner's retries."""
-        import asyncio
+        from toolforge.generate.retry import RetryPolicy, with_retries
 
-        from toolforge.generate.runner import RETRY_AFTER_MAX
-
-        cfg = self.r.cfg
-        for t in range(cfg.max_retries + 1):
-            t0 = time.monotonic()
-            try:
-                return await self.env.call(call["name"], call["arguments"], world, force_error=force_error, seed=seed)
-            except TransientError as exc:
-                out.append(Attempt(job.scenario, job.index, attempt, "transport", exc.code, exc.message[:500],
-                                   latency_s=time.monotonic() - t0))
-                if t == cfg.max_retries:
-                    raise StepFailed(exc.code, exc.message, transport=True) from None
-                if exc.retry_after is not None:
-                    delay = min(exc.retry_after, RETRY_AFTER_MAX) + self.r.rng.uniform(0, 0.1)
-                else:
-                    delay = min(cfg.backoff_max, cfg.backoff_base * 2 ** t) * self.r.rng.uniform(0.5, 1.0)
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+        res = await with_retries(
+            lambda: self.env.call(call["name"], call["arguments"], world, force_error=force_error, seed=seed),
+            RetryPolicy.of(self.r.cfg), self.r.rng, on_transient=self.r.transport_failed(job, attempt, out))
+        if isinstance(res, TransientError):
+            raise StepFailed(res.code, res.message, transport=True)
+        return res
 
     async def results(self, job: Job, attempt: int, out: list[Attempt], world: WorldState, turn: Turn, *,
                       force_error: bool = False) -> None:

@@ -228,3 +228,84 @@ def test_no_usable_tool_result_fails_the_try_never_a_made_up_result():
     tools = [json.loads(m.content) for m in out.record.messages if m.role == "tool"]
     assert tools[0] == {"temp": 21, "unit": "C"} and all("no_result" not in json.dumps(x) for x in tools)
     assert out.record.meta["result_sources"] == ["simulated"] * 3
+
+
+def _simulated(teacher, rounds):
+    """Queue ``rounds`` for a teacher that is also the tool simulator: each call's result follows the call."""
+    for u, c, a in rounds:
+        teacher.enqueue(u, c, *[session_tools.get_weather(**x["arguments"]) if x["name"] == "get_weather"
+                                else session_tools.search_restaurants(**x["arguments"]) for x in c["calls"]], a)
+
+
+END = {"message": "", "goal_met": True, "abandon": False}
+FAST = {"max_retries": 2, "backoff_base": 0.01, "backoff_max": 0.02}
+
+
+def test_generate_sessions_retries_transient_teacher_and_simulator_errors(tmp_db, caplog):
+    """The library path retries as the runner does: a 503 on the user's request, a timeout (with Retry-After)
+    on the tool simulator's, and the session completes as if nothing happened."""
+    from toolforge.backends.base import TransientError
+    from toolforge.generate.retry import RetryPolicy
+    from toolforge.generate.session import generate_sessions
+    from toolforge.store import open_store
+
+    t = FakeTeacher(name="fake:session")
+    u, c, a = ROUNDS[0]
+    t.enqueue(TransientError("http_503", "unavailable"), u, c,                       # the user simulator, retried
+              TransientError("timeout", "read timed out", retry_after=0.01), {"temp": 21, "unit": "C"}, a)  # the tools'
+    _simulated(t, ROUNDS[1:3])
+    t.enqueue(END)
+    env = Environment(TOOLS, simulator=t, run_safe=False)
+    spec = SessionSpec(persona="p", goal="g", min_rounds=3, max_rounds=4)
+    try:
+        with open_store(tmp_db) as store:
+            counts = generate_sessions(store, t, TOOLS, env, [spec], run_id="r1", retry=RetryPolicy(**FAST))
+            (rec,) = list(store.iter_records())
+    finally:
+        env.close()
+    assert counts == {"stored": 1, "skipped": 0, "goal_met": 1}
+    assert [("round 1, user" in m, "round 1, result:get_weather" in m) for m in
+            [r.getMessage() for r in caplog.records if r.name == "toolforge.generate.session"]] == \
+        [(True, False), (False, True)]  # each failure logged
+    assert not t.queue and len(t.requests) == 15  # 13 replies + the 2 failed requests, asked again
+    assert [m.content for m in rec.messages if m.role == "user"] == [r[0]["message"] for r in ROUNDS[:3]]
+    assert json.loads(next(m.content for m in rec.messages if m.role == "tool")) == {"temp": 21, "unit": "C"}
+    assert rec.meta["result_sources"] == ["simulated"] * 3
+    assert validate_record(rec) == []
+
+
+def test_transient_errors_past_the_retries_and_permanent_errors_fail_cleanly(tmp_db):
+    """A request still failing after its retries, or a failure no retry fixes (401), raises a ToolforgeError
+    (the CLI's one-line error); sessions stored before stay, nothing of the failed one is stored, and a
+    second call goes on from there."""
+    from tests.helpers import store_digest
+    from toolforge.backends.base import FatalBackendError, TransientError
+    from toolforge.errors import BackendError
+    from toolforge.generate.retry import RetryPolicy
+    from toolforge.generate.session import generate_sessions
+    from toolforge.store import open_store
+
+    specs = [SessionSpec(persona="p", goal=f"g{i}", min_rounds=3, max_rounds=4, seed=i) for i in range(2)]
+    env = Environment(TOOLS, mock=MOCK, run_safe=False)
+    try:
+        t = _teacher(ROUNDS[:3])
+        t.enqueue(*[TransientError("http_429", "too many requests", retry_after=0.01)] * 3, "never asked")
+        with open_store(tmp_db) as store, pytest.raises(BackendError, match="failed 3 times in a row") as spent:
+            generate_sessions(store, t, TOOLS, env, specs, run_id="r2", retry=RetryPolicy(**FAST))
+        assert "http_429" in str(spent.value) and spent.value.hint
+        assert list(t.queue) == ["never asked"] and len(t.requests) == 10 + 3  # session 0, then 1 try + 2 retries
+        before = store_digest(tmp_db)
+
+        t = FakeTeacher(name="fake:session")
+        t.enqueue(FatalBackendError("teacher server answered HTTP 401: invalid API key"), "never asked")
+        with open_store(tmp_db) as store, pytest.raises(FatalBackendError, match="401"):
+            generate_sessions(store, t, TOOLS, env, specs, run_id="r2", retry=RetryPolicy(**FAST))
+        assert len(t.requests) == 1 and list(t.queue) == ["never asked"]  # not retried
+        assert store_digest(tmp_db) == before
+
+        with open_store(tmp_db) as store:
+            again = generate_sessions(store, _teacher(ROUNDS[1:4]), TOOLS, env, specs, run_id="r2")
+            goals = sorted(r.meta["goal"] for r in store.iter_records())
+    finally:
+        env.close()
+    assert again == {"stored": 1, "skipped": 1, "goal_met": 1} and goals == ["g0", "g1"]
