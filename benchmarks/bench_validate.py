@@ -10,7 +10,9 @@ lines are equal. Timings on the same records:
   schema checked) for every call, the way ``jsonschema.validate(args, schema)``
   is usually called;
 - toolforge (library): ``run_validate`` on the file, what the CLI calls
-  (tool validators compiled once per distinct tool);
+  (tool validators compiled once per distinct tool); and the same with
+  ``--workers 0`` (one worker process per core, unpinned for that row: the report
+  must be equal; its CPU column counts the parent process only);
 - toolforge (CLI): the real ``toolforge validate FILE --json`` subprocess,
   start-up included;
 - toolforge (store): ``validate_store`` over a DuckDB store holding the same records
@@ -139,6 +141,16 @@ def main() -> None:
         summary = report.summaries[0]
         assert summary.records == n
 
+        t_w = None
+        all_cores = sorted(os.sched_getaffinity(0) | set(range(os.cpu_count() or 1))) if hasattr(os, "sched_getaffinity") else []
+        if len(all_cores) > 1:  # --workers 0 (one per core): the worker processes inherit this process's cores
+            pinned_to = os.sched_getaffinity(0)
+            os.sched_setaffinity(0, set(all_cores))
+            wreport, t_w, c = timed(lambda: run_validate(ValidateConfig(file=str(path), workers=0)))
+            os.sched_setaffinity(0, pinned_to)
+            assert wreport.to_dict() == report.to_dict()  # the same report, record for record
+            rows.append((f"  same, --workers 0 ({len(all_cores)} processes, every core)", n, t_w, c))
+
         _, t, c_nog = timed(lambda: run_validate(ValidateConfig(file=str(path), check_grounding=False)))
         rows.append(("  same, --no-grounding (provenance still on)", n, t, c_nog))
 
@@ -146,7 +158,7 @@ def main() -> None:
         _, t_form, c_form = timed(lambda: [form.validate(line.value, check_grounding=False, check_provenance=False)
                                            for line in read_jsonl(str(path))])
         rows.append(("  form only (structure, arguments, scenario)", n, t_form, c_form))
-        c_floor, c_lib = rows[0][3], rows[2][3]
+        c_floor, c_lib = rows[0][3], rows[2][3]  # (the workers row's CPU time is the parent's only)
 
         from toolforge.record import Record
         from toolforge.store import open_store
@@ -186,6 +198,9 @@ def main() -> None:
     print("load average: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()) + " (end)")
     print(f"target 20,000 records/s wall on one core, every default check on: "
           f"{'met' if lib_rate >= 20_000 else 'NOT met'} (library {lib_rate:,.0f}/s, floor {floor:,.0f}/s)")
+    if t_w is not None:
+        print(f"--workers 0 on {len(all_cores)} cores, every default check on: {n / t_w:,.0f} records/s wall, "
+              f"{t_lib / t_w:.2f}x one process")
     print(f"ratio form only / floor: {n / t_form / floor:.2f} wall ({n / t_form:,.0f}/s)")
     print(f"ratio toolforge validate (library, default checks) / floor: {lib_rate / floor:.2f} wall")
 

@@ -26,6 +26,7 @@ def validate_cmd(
     limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many records.")] = None,
     no_scenario_check: Annotated[bool, typer.Option("--no-scenario-check", help="Skip the scenario shape check.")] = False,
     no_grounding: Annotated[bool, typer.Option("--no-grounding", help="Skip the grounding checks (answers, arguments and steps the conversation does not support).")] = False,
+    workers: Annotated[int, typer.Option("--workers", "-j", min=0, help="Processes for the schema checks of a large input (over 1,000 records); 0: one per core. With --execute or --judge a file is checked in one process.")] = 0,
     show: Annotated[int, typer.Option(min=0, help="Print at most this many issue lines (0: summary only).")] = 50,
     as_json: JsonOption = False,
 ) -> None:
@@ -42,7 +43,7 @@ def validate_cmd(
         raise UsageError("--rubric is the judge's rubric: give --judge TEACHER_SPEC too")
     cfg = ValidateConfig(file=str(file) if file is not None else None, db=str(db or "toolforge.duckdb"),
                          execute=execute, judge=judge, rubric=str(rubric) if rubric else None, scenarios=scenario, status=status, limit=limit,
-                         check_scenario=not no_scenario_check, check_grounding=not no_grounding)
+                         check_scenario=not no_scenario_check, check_grounding=not no_grounding, workers=workers)
     from toolforge.cli.display import activity
 
     with activity("validate"):

@@ -48,21 +48,40 @@ def read_jsonl(path: str | Path) -> Iterator[Line]:
 
 def _lines(fh: Any) -> Iterator[Line]:
     for number, raw in enumerate(fh, start=1):
-        if len(raw) > MAX_LINE_BYTES:
-            yield Line(number, error=f"line is {len(raw)} bytes, over the {MAX_LINE_BYTES} byte limit [too_large]",
-                       code="too_large")
-            continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield Line(number, error=f"not UTF-8 (byte {exc.start}) [json_invalid]", code="json_invalid")
-            continue
-        if not text.strip():
-            continue
-        try:
-            yield Line(number, value=safejson.loads(text))
-        except safejson.JSONLimitError as exc:
-            yield Line(number, error=str(exc), code=exc.code)
+        line = parse_line(number, raw)
+        if line is not None:
+            yield line
+
+
+def parse_line(number: int, raw: bytes) -> Line | None:
+    """One raw line of a JSON Lines file as a :class:`Line` (parsed, or with its error); None when blank.
+
+    What :func:`read_jsonl` does per line, for code that reads the raw lines itself (the worker processes
+    of ``toolforge validate --workers`` decode their own share)."""
+    if len(raw) > MAX_LINE_BYTES:
+        return Line(number, error=f"line is {len(raw)} bytes, over the {MAX_LINE_BYTES} byte limit [too_large]",
+                    code="too_large")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Line(number, error=f"not UTF-8 (byte {exc.start}) [json_invalid]", code="json_invalid")
+    if not text.strip():
+        return None
+    try:
+        return Line(number, value=safejson.loads(text))
+    except safejson.JSONLimitError as exc:
+        return Line(number, error=str(exc), code=exc.code)
+
+
+def raw_lines(path: str | Path) -> Iterator[tuple[int, bytes]]:
+    """``(number, raw bytes)`` of every line of a JSON Lines file (``-``: standard input), undecoded."""
+    import sys
+
+    if str(path) == "-":
+        yield from enumerate(sys.stdin.buffer, start=1)
+        return
+    with check_readable(path).open("rb") as fh:
+        yield from enumerate(fh, start=1)
 
 
 def write_jsonl(path: str | Path, rows: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> int:

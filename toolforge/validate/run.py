@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from toolforge.errors import UsageError
+from toolforge.io.safejson import loads_stored  # NaN/Infinity: reported, not judged
 from toolforge.validate.issues import Issue
 from toolforge.validate.record_checks import RecordValidator
 
@@ -123,39 +124,55 @@ def iter_plain(store: Any, selection: Any = None, *,
     the same few tool sets again and again, so each distinct ``tools`` text is decoded once
     (the validator does not change what it reads).
     """
-    from toolforge.io.safejson import loads_stored
+    tools_cache: dict[str, Any] = {}
+    for chunk in iter_raw(store, selection, batch_size=batch_size):
+        for row in chunk:
+            yield row[0], decode_row(row, tools_cache)
+
+
+def iter_raw(store: Any, selection: Any = None, *, batch_size: int = 2000) -> Iterator[list[tuple[Any, ...]]]:
+    """The selected records' stored columns (``PLAIN_COLUMNS``), undecoded, ``batch_size`` rows at a time,
+    oldest first: what :func:`decode_row` turns into record dicts (here, or in a worker process)."""
     from toolforge.store.select import Selection, selection_sql
 
     where, params = selection_sql(selection or Selection(), store)
     cur = store.con.cursor()
     try:
-        cur.execute(f"SELECT r.id, r.scenario, r.tools, r.messages, r.meta FROM records r WHERE {where} "
-                    "ORDER BY r.created_at, r.id", params)
-        tools_cache: dict[str, Any] = {}
-        loads = loads_stored  # NaN/Infinity: reported, not judged
+        cur.execute(f"SELECT {PLAIN_COLUMNS} FROM records r WHERE {where} ORDER BY r.created_at, r.id", params)
         while True:
             chunk = cur.fetchmany(batch_size)
             if not chunk:
                 break
-            for rid, scenario, tools, messages, meta in chunk:
-                try:
-                    t = tools_cache.get(tools)
-                    if t is None:
-                        if len(tools_cache) > 4096:
-                            tools_cache.clear()
-                        t = tools_cache[tools] = loads(tools)
-                    d: dict[str, Any] = {"id": rid}
-                    if scenario is not None:
-                        d["scenario"] = scenario
-                    d["tools"] = t
-                    d["messages"] = loads(messages)
-                    d["meta"] = loads(meta)
-                except (RecursionError, MemoryError, ValueError) as exc:  # one unreadable row: report it, go on
-                    yield rid, Unreadable(_unreadable_reason(exc))
-                    continue
-                yield rid, d
+            yield chunk
     finally:
         cur.close()
+
+
+PLAIN_COLUMNS = "r.id, r.scenario, r.tools, r.messages, r.meta"  # what decode_row reads, in this order
+
+
+def decode_row(row: tuple[Any, ...], tools_cache: dict[str, Any]) -> dict[str, Any] | Unreadable:
+    """One stored row (``PLAIN_COLUMNS``) as the record dict the schema stage judges, or :class:`Unreadable`.
+
+    A run offers the same few tool sets again and again, so each distinct ``tools`` text is decoded once
+    per ``tools_cache`` (the validator does not change what it reads)."""
+    rid, scenario, tools, messages, meta = row
+    loads = loads_stored
+    try:
+        t = tools_cache.get(tools)
+        if t is None:
+            if len(tools_cache) > 4096:
+                tools_cache.clear()
+            t = tools_cache[tools] = loads(tools)
+        d: dict[str, Any] = {"id": rid}
+        if scenario is not None:
+            d["scenario"] = scenario
+        d["tools"] = t
+        d["messages"] = loads(messages)
+        d["meta"] = loads(meta)
+    except (RecursionError, MemoryError, ValueError) as exc:  # one unreadable row: report it, go on
+        return Unreadable(_unreadable_reason(exc))
+    return d
 
 
 def insert_results(con: Any, stage: str, results: list[tuple[str, list[Any]]]) -> None:
@@ -182,16 +199,40 @@ def insert_results(con: Any, stage: str, results: list[tuple[str, list[Any]]]) -
     insert_rows(con, "validations", VALIDATION_COLUMNS, val_rows)
 
 
+def _schema_store(store: Any, selection: Any, summary: Summary, *, check_scenario: bool, check_grounding: bool,
+                  batch_size: int, results: list[tuple[str, list[Issue]]] | None, workers: int) -> Summary:
+    """The schema stage over a store: stored rows in chunks, judged here or in worker processes, results
+    written in order, ``batch_size`` records per write."""
+    from toolforge.validate.parallel import CHUNK, judge_rows, resolve_workers, run_chunks
+
+    batch: list[tuple[str, list[Issue]]] = []
+    for judged in run_chunks(judge_rows, iter_raw(store, selection, batch_size=CHUNK), workers=resolve_workers(workers),
+                             check_scenario=check_scenario, check_grounding=check_grounding):
+        for rid, issues in judged:
+            summary.add(issues)
+            if results is not None and issues:
+                results.append((rid, issues))
+        batch.extend(judged)
+        if len(batch) >= batch_size:
+            store.replace_issues("schema", batch)
+            batch = []
+    if batch:
+        store.replace_issues("schema", batch)
+    return summary
+
+
 def validate_store(store: Any, selection: Any = None, stage: str = "schema", *, check_scenario: bool = True,
                    check_grounding: bool = True, batch_size: int = 2000, results: list[tuple[str, list[Issue]]] | None = None,
-                   **options: Any) -> Summary:
+                   workers: int = 1, **options: Any) -> Summary:
     """Validate the selected records of a store and write results with ``store.replace_issues``.
 
     ``stage`` is ``schema`` (structure, arguments, scenario), ``execution``
     (runs safe registered tools; see :mod:`toolforge.validate.execute`) or
     ``judge`` (needs ``teacher=`` a spec or a Teacher; see
     :mod:`toolforge.validate.judge`). When ``results`` is a list, each
-    ``(record_id, issues)`` is appended to it as well.
+    ``(record_id, issues)`` is appended to it as well. ``workers`` (schema
+    stage; 0: one per core) judges a large selection in worker processes
+    (:mod:`toolforge.validate.parallel`); what is written is the same.
     """
     if stage not in STAGES:
         raise UsageError(f"unknown validation stage {stage!r}", hint=f"choose one of: {', '.join(STAGES)}")
@@ -208,12 +249,10 @@ def validate_store(store: Any, selection: Any = None, stage: str = "schema", *, 
         checker: Any = ExecutionChecker(**options)
         check = checker.check
     else:
-        v = RecordValidator(check_scenario=check_scenario, check_grounding=check_grounding)
+        return _schema_store(store, selection, summary, check_scenario=check_scenario,
+                             check_grounding=check_grounding, batch_size=batch_size, results=results, workers=workers)
 
-        def check(rec: Any) -> list[Issue]:
-            return v.validate(rec)
-
-    rows = iter_plain(store, selection) if stage == "schema" else ((r.id, r) for r in store.iter_records(selection))
+    rows = ((r.id, r) for r in store.iter_records(selection))
     batch: list[tuple[str, list[Issue]]] = []
     try:
         for rid, rec in rows:

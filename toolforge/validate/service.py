@@ -25,6 +25,7 @@ class ValidateConfig(BaseModel):
     limit: int | None = None
     check_scenario: bool = True
     check_grounding: bool = True      # toolforge.validate.grounding (answers, arguments, steps the conversation supports)
+    workers: int = 1                  # processes for the schema stage; 0: one per core (toolforge.validate.parallel)
 
 
 @dataclass
@@ -72,6 +73,9 @@ def _run_file(cfg: ValidateConfig) -> Report:
     judge = _judge(cfg.judge, cfg.rubric) if cfg.judge else None
     schema, exe, jud = Summary("schema"), Summary("execution"), Summary("judge")
     report = Report(cfg.file, [schema] + ([exe] if checker else []) + ([jud] if judge else []))
+    if checker is None and judge is None:  # the schema stage alone: in chunks, in worker processes when large
+        _schema_chunks(cfg, schema, report)
+        return report
     n = 0
     try:
         for line in read_jsonl(cfg.file):
@@ -112,6 +116,22 @@ def _run_file(cfg: ValidateConfig) -> Report:
     return report
 
 
+def _schema_chunks(cfg: ValidateConfig, schema: Summary, report: Report) -> None:
+    """The schema stage of a file, chunk by chunk (``cfg.workers`` processes; see toolforge.validate.parallel)."""
+    from toolforge.io.jsonl import raw_lines
+    from toolforge.validate.parallel import judge_lines, line_chunks, resolve_workers, run_chunks
+
+    assert cfg.file is not None
+    chunks = line_chunks(raw_lines(cfg.file), cfg.limit)
+    for results in run_chunks(judge_lines, chunks, workers=resolve_workers(cfg.workers),
+                              check_scenario=cfg.check_scenario, check_grounding=cfg.check_grounding):
+        for number, readable, issues, rid in results:
+            schema.add(issues)
+            if issues:
+                where = f"{cfg.file}:{number}" + (f" {rid}" if readable and rid else "")
+                report.results.append((where, issues))
+
+
 def _execution_checker() -> Any:
     from toolforge.validate.execute import ExecutionChecker
 
@@ -136,7 +156,7 @@ def _run_store(cfg: ValidateConfig) -> Report:
         load_rubrics(cfg.rubric)  # a bad rubric file fails before anything is written
     with open_store(cfg.db, create=False) as store:
         summaries = [validate_store(store, sel, "schema", check_scenario=cfg.check_scenario,
-                                    check_grounding=cfg.check_grounding, results=results)]
+                                    check_grounding=cfg.check_grounding, results=results, workers=cfg.workers)]
         if cfg.execute:
             summaries.append(validate_store(store, sel, "execution", results=results))
         if cfg.judge:

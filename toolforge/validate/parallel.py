@@ -1,0 +1,188 @@
+"""The schema stage in worker processes: ``toolforge validate --workers N``.
+
+One process judges about 4,000 records a second with every default check on
+(the grounding checks are pure Python and cost ~200 us a record; see
+``benchmarks/bench_validate.py``), so a large file or store is split into
+chunks of raw lines or stored rows that worker processes decode and judge,
+and the results come back in input order: the report, the stored validations
+and the issue rows are the same as one process gives, record for record
+(``tests/unit/validate/test_parallel.py`` checks it on the equivalence corpus).
+
+- Workers start only when the input is large (more than :data:`START_AFTER`
+  records): a small file never pays for process start-up.
+- They come from a ``forkserver`` (a fresh interpreter that imports the
+  validator once, then forks a worker per slot): nothing of the parent (a DuckDB
+  connection, the progress thread) is inherited.
+- The parent reads and writes (the file, the store); the workers only judge.
+  A worker that dies is a clear error, and nothing stored is lost: results are
+  written batch by batch as they arrive, in order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from typing import Any
+
+from toolforge.errors import ToolforgeError
+from toolforge.validate.issues import Issue
+
+CHUNK = 500            # records per task: big enough that pickling is a small share, small enough to balance
+START_AFTER = 2 * CHUNK  # inputs up to this many records are judged in this process
+MAX_AUTO = 8           # --workers auto uses at most this many processes
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except OSError:
+            pass
+    return max(1, os.cpu_count() or 1)
+
+
+def resolve_workers(workers: int | None) -> int:
+    """``None`` or 0: one per usable core, at most :data:`MAX_AUTO`; else the number given (at least 1)."""
+    if not workers:
+        return min(usable_cores(), MAX_AUTO)
+    return max(1, int(workers))
+
+
+class WorkerDied(ToolforgeError):
+    """A validation worker process ended without an answer (killed, or out of memory)."""
+
+    exit_code = 1
+
+
+# ----------------------------------------------------------------------------------------------
+# in the worker
+_VALIDATOR: Any = None
+
+
+def _init(check_scenario: bool, check_grounding: bool) -> None:
+    global _VALIDATOR
+    from toolforge.validate.record_checks import RecordValidator
+
+    _VALIDATOR = RecordValidator(check_scenario=check_scenario, check_grounding=check_grounding)
+
+
+def judge_lines(chunk: list[tuple[int, bytes]], validator: Any = None) -> list[tuple[int, bool, list[Issue], str | None]]:
+    """``(line number, readable, issues, record id)`` for the non-blank raw lines of ``chunk``.
+
+    The same as ``toolforge validate FILE`` does per line in one process: an unreadable line gets one
+    ``json_invalid`` issue; the record id (which costs a Record model) is worked out only for lines with
+    issues, the ones the report names."""
+    from toolforge.io.jsonl import parse_line
+    from toolforge.validate.run import _record_id
+
+    v = validator or _VALIDATOR
+    out: list[tuple[int, bool, list[Issue], str | None]] = []
+    for number, raw in chunk:
+        line = parse_line(number, raw)
+        if line is None:
+            continue
+        if line.error is not None:
+            out.append((number, False, [Issue("json_invalid", "$", line.error)], None))
+            continue
+        issues = v.validate(line.value)
+        rid = _record_id(line.value) if issues and isinstance(line.value, dict) else None
+        out.append((number, True, issues, rid))
+    return out
+
+
+_TOOLS_CACHE: dict[str, Any] = {}
+
+
+def judge_rows(chunk: list[tuple[Any, ...]], validator: Any = None,
+               tools_cache: dict[str, Any] | None = None) -> list[tuple[str, list[Issue]]]:
+    """``(record id, issues)`` for stored rows (``run.PLAIN_COLUMNS``), as ``validate_store`` judges them."""
+    from toolforge.validate.run import checked, decode_row
+
+    v = validator or _VALIDATOR
+    cache = _TOOLS_CACHE if tools_cache is None else tools_cache
+    return [(row[0], checked(v.validate, decode_row(row, cache))) for row in chunk]
+
+
+# ----------------------------------------------------------------------------------------------
+# in the parent
+def _blank(raw: bytes) -> bool:
+    """Whether ``parse_line`` skips this raw line (so that ``--limit`` counts what one process counts)."""
+    if not raw.strip():
+        return True
+    if raw.isascii():
+        return False
+    try:
+        return not raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return False
+
+
+def line_chunks(lines: Iterable[tuple[int, bytes]], limit: int | None = None,
+                size: int = CHUNK) -> Iterator[list[tuple[int, bytes]]]:
+    """Raw lines in chunks of ``size`` non-blank lines, stopping after ``limit`` non-blank lines."""
+    chunk: list[tuple[int, bytes]] = []
+    n = 0
+    for number, raw in lines:
+        if _blank(raw):
+            continue
+        if limit is not None and n >= limit:
+            break
+        n += 1
+        chunk.append((number, raw))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def run_chunks(fn: Callable[..., list[Any]], chunks: Iterable[list[Any]], *, workers: int, check_scenario: bool,
+               check_grounding: bool) -> Iterator[list[Any]]:
+    """``fn(chunk)`` (:func:`judge_lines` or :func:`judge_rows`) for every chunk, in input order: in this
+    process when ``workers`` is 1 or the input holds at most :data:`START_AFTER` records (every chunk but
+    the last is full), else in ``workers`` processes with at most two chunks per worker in flight."""
+    it = iter(chunks)
+    head = list(islice(it, START_AFTER // CHUNK + 1))
+    if workers <= 1 or len(head) <= START_AFTER // CHUNK:
+        from toolforge.validate.record_checks import RecordValidator
+
+        local = RecordValidator(check_scenario=check_scenario, check_grounding=check_grounding)
+        kwargs: dict[str, Any] = {"tools_cache": {}} if fn is judge_rows else {}
+        for chunk in _chain(head, it):
+            yield fn(chunk, local, **kwargs)
+        return
+    yield from _in_workers(fn, _chain(head, it), workers=workers, initargs=(check_scenario, check_grounding))
+
+
+def _in_workers(fn: Callable[..., list[Any]], chunks: Iterator[list[Any]], *, workers: int,
+                initargs: tuple[bool, bool]) -> Iterator[list[Any]]:
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["toolforge.validate.record_checks", "toolforge.validate.parallel"])
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=initargs)
+    pending: deque[Future[list[Any]]] = deque()
+    ok = False
+    try:
+        for chunk in chunks:
+            pending.append(pool.submit(fn, chunk))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+        ok = True
+    except BrokenProcessPool as exc:
+        raise WorkerDied("a validation worker process died (killed, or out of memory)",
+                         hint="run again with fewer --workers (results already stored are kept)") from exc
+    finally:
+        pool.shutdown(wait=ok, cancel_futures=not ok)
+
+
+def _chain(head: list[list[Any]], rest: Iterator[list[Any]]) -> Iterator[list[Any]]:
+    yield from head
+    yield from rest
