@@ -21,6 +21,7 @@ class _Section(BaseModel):
 class ValidateSection(_Section):
     check_scenario: bool = True
     execution: bool = True                         # run the execution check (safe registered tools only)
+    workers: int = Field(0, ge=0)                  # processes for the schema checks (0: one per core); same results
 
 
 DedupMethod = Literal["exact", "near", "semantic"]

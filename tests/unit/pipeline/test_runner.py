@@ -101,3 +101,20 @@ def test_failed_stage_is_recorded_and_rerun(tmp_db):
 def test_bad_stage_range(tmp_db, opts):
     with pytest.raises(UsageError):
         _run(tmp_db, _mods([]), **opts)
+
+
+def test_validation_workers_change_no_stage_config():
+    """``validation: {workers: N}`` sets how many processes judge, which changes no result: a run resumed
+    with another count does not validate again; a negative count is refused."""
+    from pydantic import ValidationError
+
+    from toolforge.pipeline.sections import ValidateSection
+    from toolforge.pipeline.stages import validate
+
+    def cfg(**kw):
+        return validate.config(SimpleNamespace(recipe=SimpleNamespace(validation=ValidateSection(**kw))))
+
+    assert cfg(workers=4) == cfg() == cfg(workers=1)
+    assert cfg(check_scenario=False) != cfg()
+    with pytest.raises(ValidationError):
+        ValidateSection(workers=-1)

@@ -17,7 +17,7 @@ def enabled(recipe: Any) -> bool:
 
 
 def config(ctx: StageContext) -> Any:
-    return section(ctx.recipe).model_dump()
+    return section(ctx.recipe).model_dump(exclude={"workers"})  # how many processes judge changes no result
 
 
 def run(ctx: StageContext) -> StageReport:
@@ -31,7 +31,8 @@ def _run(store: Any, sec: ValidateSection) -> StageReport:
     from toolforge.validate import validate_store
 
     everything = Selection(status="any", include_duplicates=True, latest_revision=False)
-    schema = validate_store(store, everything, stage="schema", check_scenario=sec.check_scenario)
+    schema = validate_store(store, everything, stage="schema", check_scenario=sec.check_scenario,
+                            workers=sec.workers)
     counts: dict[str, Any] = {"checked": schema.records, "schema_ok": schema.ok, "schema_failed": schema.failed,
                               "codes": dict(schema.codes)}
     if sec.execution:
