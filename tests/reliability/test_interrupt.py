@@ -114,3 +114,36 @@ def test_ctrl_c_during_validate_of_a_store(wordy_store, tmp_path):
     assert rc == 130, err
     assert "Traceback" not in err, err
     assert [line for line in err.splitlines() if not line.startswith("validate: ")] == ["error: interrupted"], err
+
+
+def test_ctrl_c_at_the_terminal_stops_validate_workers(tmp_path):
+    """A terminal's Ctrl-C reaches the whole process group: the parent and its validation worker processes
+    (``--workers 2``). One clean line, exit 130, and no worker left behind."""
+    src = tmp_path / "many.jsonl"
+    with src.open("w") as fh:
+        for i in range(20_000):  # several seconds of work on two cores
+            rec = copy.deepcopy(SAMPLE[i % len(SAMPLE)])
+            rec.pop("id", None)
+            next(m for m in rec["messages"] if m["role"] == "user")["content"] += f" (case {i})"
+            fh.write(json.dumps(rec) + "\n")
+    proc = subprocess.Popen([sys.executable, "-m", "toolforge", "validate", str(src), "--workers", "2"], cwd=tmp_path,
+                            env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    assert proc.stderr is not None
+    seen = [proc.stderr.readline()]
+    assert seen[0].startswith("validate: working"), seen
+    time.sleep(0.8)  # past the first chunks: the workers are judging
+    os.killpg(proc.pid, signal.SIGINT)
+    err = "".join(seen) + proc.stderr.read()
+    rc = proc.wait(timeout=60)
+    assert rc == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert [line for line in err.splitlines() if not line.startswith("validate: ")] == ["error: interrupted"], err
+    deadline = time.monotonic() + 10
+    while True:  # every process of the group has ended (workers and the forkserver)
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "validation worker processes outlived the interrupted command"
+        time.sleep(0.1)
