@@ -163,8 +163,11 @@ def _in_workers(fn: Callable[..., list[Any]], chunks: Iterator[list[Any]], *, wo
     from concurrent.futures import Future, ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["toolforge.validate.record_checks", "toolforge.validate.parallel"])
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx: Any = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["toolforge.validate.record_checks", "toolforge.validate.parallel"])
+    else:  # Windows: no forkserver; spawn starts clean interpreters too
+        ctx = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=initargs)
     pending: deque[Future[list[Any]]] = deque()
     ok = False
