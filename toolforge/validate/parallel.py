@@ -20,6 +20,7 @@ and the issue rows are the same as one process gives, record for record
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -28,6 +29,8 @@ from typing import Any
 
 from toolforge.errors import ToolforgeError
 from toolforge.validate.issues import Issue
+
+log = logging.getLogger(__name__)
 
 CHUNK = 500            # records per task: big enough that pickling is a small share, small enough to balance
 START_AFTER = 2 * CHUNK  # inputs up to this many records are judged in this process
@@ -147,14 +150,19 @@ def run_chunks(fn: Callable[..., list[Any]], chunks: Iterable[list[Any]], *, wor
     it = iter(chunks)
     head = list(islice(it, START_AFTER // CHUNK + 1))
     if workers <= 1 or len(head) <= START_AFTER // CHUNK:
-        from toolforge.validate.record_checks import RecordValidator
-
-        local = RecordValidator(check_scenario=check_scenario, check_grounding=check_grounding)
-        kwargs: dict[str, Any] = {"tools_cache": {}} if fn is judge_rows else {}
-        for chunk in _chain(head, it):
-            yield fn(chunk, local, **kwargs)
+        yield from _here(fn, _chain(head, it), check_scenario, check_grounding)
         return
     yield from _in_workers(fn, _chain(head, it), workers=workers, initargs=(check_scenario, check_grounding))
+
+
+def _here(fn: Callable[..., list[Any]], chunks: Iterator[list[Any]], check_scenario: bool,
+          check_grounding: bool) -> Iterator[list[Any]]:
+    from toolforge.validate.record_checks import RecordValidator
+
+    local = RecordValidator(check_scenario=check_scenario, check_grounding=check_grounding)
+    kwargs: dict[str, Any] = {"tools_cache": {}} if fn is judge_rows else {}
+    for chunk in chunks:
+        yield fn(chunk, local, **kwargs)
 
 
 def _in_workers(fn: Callable[..., list[Any]], chunks: Iterator[list[Any]], *, workers: int,
@@ -163,13 +171,22 @@ def _in_workers(fn: Callable[..., list[Any]], chunks: Iterator[list[Any]], *, wo
     from concurrent.futures import Future, ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx: Any = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["toolforge.validate.record_checks", "toolforge.validate.parallel"])
-    else:  # Windows: no forkserver; spawn starts clean interpreters too
-        ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=initargs)
+    first = next(chunks, None)
+    if first is None:
+        return
     pending: deque[Future[list[Any]]] = deque()
+    try:
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            ctx: Any = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["toolforge.validate.record_checks", "toolforge.validate.parallel"])
+        else:  # Windows: no forkserver; spawn starts clean interpreters too
+            ctx = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=initargs)
+        pending.append(pool.submit(fn, first))
+    except (OSError, NotImplementedError, ImportError) as exc:  # no process semaphores here (some sandboxes)
+        log.warning("validation worker processes cannot start here (%s): checking in this process", exc)
+        yield from _here(fn, _chain([first], chunks), *initargs)
+        return
     ok = False
     try:
         for chunk in chunks:

@@ -151,3 +151,20 @@ def test_the_cli_option(golden, tmp_path, run_cli):
     assert json.loads(two.stdout) == json.loads(one.stdout)
     bad = run_cli("validate", path, "--workers", "-1")
     assert bad.returncode == 2 and "workers" in bad.stderr
+
+
+def test_no_process_semaphores_means_one_process_with_a_warning(golden, tmp_path, monkeypatch, caplog):
+    """Where worker processes cannot start (no POSIX semaphores in some sandboxes), the input is checked here,
+    with a warning, and the report is the same."""
+    import concurrent.futures
+
+    def no_semaphores(*a, **k):
+        raise OSError(38, "Function not implemented")
+
+    path = _corpus_file(golden[:1600], tmp_path / "c.jsonl", odd_lines=False)
+    want = run_validate(ValidateConfig(file=str(path), workers=1)).to_dict()
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_semaphores)
+    with caplog.at_level("WARNING", logger="toolforge.validate.parallel"):
+        got = run_validate(ValidateConfig(file=str(path), workers=2)).to_dict()
+    assert got == want
+    assert "cannot start here" in caplog.text and "Function not implemented" in caplog.text
