@@ -175,18 +175,26 @@ def _in_workers(fn: Callable[..., list[Any]], chunks: Iterator[list[Any]], *, wo
     if first is None:
         return
     pending: deque[Future[list[Any]]] = deque()
+    pool = None
     try:
         if "forkserver" in multiprocessing.get_all_start_methods():
             ctx: Any = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["toolforge.validate.record_checks", "toolforge.validate.parallel"])
+            ctx.set_forkserver_preload(["toolforge.validate.record_checks", "toolforge.validate.parallel",
+                                        "toolforge.validate._worker_boot"])
         else:  # Windows: no forkserver; spawn starts clean interpreters too
             ctx = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=initargs)
-        pending.append(pool.submit(fn, first))
+        pending.append(pool.submit(fn, first))  # starts the forkserver and the first worker
     except (OSError, NotImplementedError, ImportError) as exc:  # no process semaphores here (some sandboxes)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         log.warning("validation worker processes cannot start here (%s): checking in this process", exc)
         yield from _here(fn, _chain([first], chunks), *initargs)
         return
+    except BaseException:  # interrupted while the first worker starts: let it start, then stop it
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        raise
     ok = False
     try:
         for chunk in chunks:
@@ -200,7 +208,9 @@ def _in_workers(fn: Callable[..., list[Any]], chunks: Iterator[list[Any]], *, wo
         raise WorkerDied("a validation worker process died (killed, or out of memory)",
                          hint="run again with fewer --workers (results already stored are kept)") from exc
     finally:
-        pool.shutdown(wait=ok, cancel_futures=not ok)
+        # wait, even when interrupted: a worker still starting must find the pool's queues and semaphores
+        # there (the parent exiting under it makes it print a traceback); what runs is one chunk per worker
+        pool.shutdown(wait=True, cancel_futures=not ok)
 
 
 def _chain(head: list[list[Any]], rest: Iterator[list[Any]]) -> Iterator[list[Any]]:

@@ -168,3 +168,19 @@ def test_no_process_semaphores_means_one_process_with_a_warning(golden, tmp_path
         got = run_validate(ValidateConfig(file=str(path), workers=2)).to_dict()
     assert got == want
     assert "cannot start here" in caplog.text and "Function not implemented" in caplog.text
+
+
+def test_the_forkserver_hook_is_quiet_only_when_the_parent_is_gone():
+    """What a worker that cannot start prints (``_worker_boot``'s excepthook, set in the forkserver only)."""
+    import subprocess
+    import sys
+
+    code = ("import toolforge.validate._worker_boot, sys\n"
+            "for exc in (FileNotFoundError(2, 'No such file or directory'), ValueError('bad start-up data')):\n"
+            "    try:\n        raise exc\n    except Exception:\n        sys.excepthook(*sys.exc_info())\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(parallel.__file__).rsplit("/toolforge/", 1)[0]})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].endswith("could not start: ValueError: bad start-up data"), proc.stderr
+    assert "Traceback" not in proc.stderr
