@@ -147,3 +147,31 @@ def test_ctrl_c_at_the_terminal_stops_validate_workers(tmp_path):
             break
         assert time.monotonic() < deadline, "validation worker processes outlived the interrupted command"
         time.sleep(0.1)
+
+
+def test_validate_killed_outright_leaves_no_worker_behind(tmp_path):
+    """SIGKILL to the command alone (no chance to stop its pool): the forkserver sees it gone and ends, and
+    each worker, its parent gone, ends too, instead of waiting forever on a queue nobody feeds."""
+    src = tmp_path / "many.jsonl"
+    with src.open("w") as fh:
+        for i in range(20_000):
+            rec = copy.deepcopy(SAMPLE[i % len(SAMPLE)])
+            rec.pop("id", None)
+            next(m for m in rec["messages"] if m["role"] == "user")["content"] += f" (case {i})"
+            fh.write(json.dumps(rec) + "\n")
+    proc = subprocess.Popen([sys.executable, "-m", "toolforge", "validate", str(src), "--workers", "2"], cwd=tmp_path,
+                            env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    assert proc.stderr is not None
+    assert proc.stderr.readline().startswith("validate: working")
+    time.sleep(1.5)  # the workers are judging
+    proc.kill()
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        assert time.monotonic() < deadline, "validation workers outlived the command killed with SIGKILL"
+        time.sleep(0.2)

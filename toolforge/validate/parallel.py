@@ -16,6 +16,11 @@ and the issue rows are the same as one process gives, record for record
 - The parent reads and writes (the file, the store); the workers only judge.
   A worker that dies is a clear error, and nothing stored is lost: results are
   written batch by batch as they arrive, in order.
+- Ctrl-C is the parent's: workers ignore SIGINT (see ``_worker_boot``) and the
+  interrupted parent stops them after their current chunk; a parent killed
+  outright takes its workers with it (each watches the parent's sentinel).
+- Where processes cannot start (no POSIX semaphores), the input is checked in
+  this process, with a warning.
 """
 
 from __future__ import annotations
@@ -70,6 +75,29 @@ def _init(check_scenario: bool, check_grounding: bool) -> None:
     from toolforge.validate.record_checks import RecordValidator
 
     _VALIDATOR = RecordValidator(check_scenario=check_scenario, check_grounding=check_grounding)
+    _exit_with_parent()
+
+
+def _exit_with_parent() -> None:
+    """End this worker when the command that started it is gone: one killed outright (SIGKILL, out of memory)
+    must not leave workers waiting on a queue nobody feeds. (The forkserver would not notice: each worker holds
+    a copy of the pipe by which it watches the command.) The parent's sentinel is the data pipe the command
+    keeps open for this worker's life; it reads as closed once the command has exited."""
+    import multiprocessing
+    import threading
+
+    parent = multiprocessing.parent_process()
+    sentinel = getattr(parent, "sentinel", None)
+    if sentinel is None:
+        return
+
+    def watch() -> None:
+        from multiprocessing.connection import wait
+
+        wait([sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="toolforge-parent-watch", daemon=True).start()
 
 
 def judge_lines(chunk: list[tuple[int, bytes]], validator: Any = None) -> list[tuple[int, bool, list[Issue], str | None]]:
