@@ -116,16 +116,23 @@ def test_ctrl_c_during_validate_of_a_store(wordy_store, tmp_path):
     assert [line for line in err.splitlines() if not line.startswith("validate: ")] == ["error: interrupted"], err
 
 
-def test_ctrl_c_at_the_terminal_stops_validate_workers(tmp_path):
-    """A terminal's Ctrl-C reaches the whole process group: the parent and its validation worker processes
-    (``--workers 2``). One clean line, exit 130, and no worker left behind."""
-    src = tmp_path / "many.jsonl"
+@pytest.fixture(scope="module")
+def many_records(tmp_path_factory) -> Path:
+    """20,000 distinct sample records as JSON Lines: several seconds of validation on two cores."""
+    src = tmp_path_factory.mktemp("workers") / "many.jsonl"
     with src.open("w") as fh:
-        for i in range(20_000):  # several seconds of work on two cores
+        for i in range(20_000):
             rec = copy.deepcopy(SAMPLE[i % len(SAMPLE)])
             rec.pop("id", None)
             next(m for m in rec["messages"] if m["role"] == "user")["content"] += f" (case {i})"
             fh.write(json.dumps(rec) + "\n")
+    return src
+
+
+def test_ctrl_c_at_the_terminal_stops_validate_workers(many_records, tmp_path):
+    """A terminal's Ctrl-C reaches the whole process group: the parent and its validation worker processes
+    (``--workers 2``). One clean line, exit 130, and no worker left behind."""
+    src = many_records
     proc = subprocess.Popen([sys.executable, "-m", "toolforge", "validate", str(src), "--workers", "2"], cwd=tmp_path,
                             env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
@@ -149,16 +156,10 @@ def test_ctrl_c_at_the_terminal_stops_validate_workers(tmp_path):
         time.sleep(0.1)
 
 
-def test_validate_killed_outright_leaves_no_worker_behind(tmp_path):
+def test_validate_killed_outright_leaves_no_worker_behind(many_records, tmp_path):
     """SIGKILL to the command alone (no chance to stop its pool): the forkserver sees it gone and ends, and
     each worker, its parent gone, ends too, instead of waiting forever on a queue nobody feeds."""
-    src = tmp_path / "many.jsonl"
-    with src.open("w") as fh:
-        for i in range(20_000):
-            rec = copy.deepcopy(SAMPLE[i % len(SAMPLE)])
-            rec.pop("id", None)
-            next(m for m in rec["messages"] if m["role"] == "user")["content"] += f" (case {i})"
-            fh.write(json.dumps(rec) + "\n")
+    src = many_records
     proc = subprocess.Popen([sys.executable, "-m", "toolforge", "validate", str(src), "--workers", "2"], cwd=tmp_path,
                             env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
