@@ -129,50 +129,49 @@ def many_records(tmp_path_factory) -> Path:
     return src
 
 
-def test_ctrl_c_at_the_terminal_stops_validate_workers(many_records, tmp_path):
-    """A terminal's Ctrl-C reaches the whole process group: the parent and its validation worker processes
-    (``--workers 2``). One clean line, exit 130, and no worker left behind."""
-    src = many_records
-    proc = subprocess.Popen([sys.executable, "-m", "toolforge", "validate", str(src), "--workers", "2"], cwd=tmp_path,
+def _validate_with_workers(src: Path, cwd: Path) -> subprocess.Popen:
+    """``toolforge validate SRC --workers 2`` in its own process group, once it says it is working."""
+    proc = subprocess.Popen([sys.executable, "-m", "toolforge", "validate", str(src), "--workers", "2"], cwd=cwd,
                             env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     assert proc.stderr is not None
-    seen = [proc.stderr.readline()]
-    assert seen[0].startswith("validate: working"), seen
+    first = proc.stderr.readline()
+    assert first.startswith("validate: working"), first
+    return proc
+
+
+def _group_ends(pgid: int, within: float, what: str) -> None:
+    """Every process of the group has ended (the command, its forkserver and workers) within ``within`` s."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)
+
+
+def test_ctrl_c_at_the_terminal_stops_validate_workers(many_records, tmp_path):
+    """A terminal's Ctrl-C reaches the whole process group: the parent and its validation worker processes
+    (``--workers 2``). One clean line, exit 130, and no worker left behind."""
+    proc = _validate_with_workers(many_records, tmp_path)
     time.sleep(0.8)  # past the first chunks: the workers are judging
     os.killpg(proc.pid, signal.SIGINT)
-    err = "".join(seen) + proc.stderr.read()
+    assert proc.stderr is not None
+    err = "validate: working\n" + proc.stderr.read()
     rc = proc.wait(timeout=60)
     assert rc == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert [line for line in err.splitlines() if not line.startswith("validate: ")] == ["error: interrupted"], err
-    deadline = time.monotonic() + 10
-    while True:  # every process of the group has ended (workers and the forkserver)
-        try:
-            os.killpg(proc.pid, 0)
-        except ProcessLookupError:
-            break
-        assert time.monotonic() < deadline, "validation worker processes outlived the interrupted command"
-        time.sleep(0.1)
+    _group_ends(proc.pid, 10, "validation worker processes outlived the interrupted command")
 
 
 def test_validate_killed_outright_leaves_no_worker_behind(many_records, tmp_path):
-    """SIGKILL to the command alone (no chance to stop its pool): the forkserver sees it gone and ends, and
-    each worker, its parent gone, ends too, instead of waiting forever on a queue nobody feeds."""
-    src = many_records
-    proc = subprocess.Popen([sys.executable, "-m", "toolforge", "validate", str(src), "--workers", "2"], cwd=tmp_path,
-                            env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    assert proc.stderr is not None
-    assert proc.stderr.readline().startswith("validate: working")
+    """SIGKILL to the command alone (no chance to stop its pool): each worker sees its parent's sentinel close
+    and ends, and then the forkserver, instead of waiting forever on a queue nobody feeds."""
+    proc = _validate_with_workers(many_records, tmp_path)
     time.sleep(1.5)  # the workers are judging
     proc.kill()
     proc.wait(timeout=30)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            os.killpg(proc.pid, 0)
-        except ProcessLookupError:
-            break
-        assert time.monotonic() < deadline, "validation workers outlived the command killed with SIGKILL"
-        time.sleep(0.2)
+    _group_ends(proc.pid, 20, "validation workers outlived the command killed with SIGKILL")
