@@ -1,7 +1,7 @@
 """The schema stage in worker processes: ``toolforge validate --workers N``.
 
-One process judges about 4,000 records a second with every default check on
-(the grounding checks are pure Python and cost ~200 us a record; see
+One process judges 3,300-3,900 records a second with every default check on
+(the grounding checks are pure Python and cost ~190-230 us a record; see
 ``benchmarks/bench_validate.py``), so a large file or store is split into
 chunks of raw lines or stored rows that worker processes decode and judge,
 and the results come back in input order: the report, the stored validations
