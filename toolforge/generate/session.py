@@ -168,31 +168,27 @@ class Session:
     async def _ask(self, messages: list[dict[str, Any]], schema: dict[str, Any], seed: int, step: str) -> str:
         req = ChatRequest(messages=messages, response_schema=schema, temperature=self.temperature,
                           max_tokens=self.max_tokens, seed=seed & 0x7FFFFFFF)
-        resp = await with_retries(lambda: self.teacher.chat(req), self.retry, self._rng,
-                                  on_transient=self._transport(step))
-        if isinstance(resp, TransientError):
-            raise self._retries_spent(resp)
+        resp = await self._retried(lambda: self.teacher.chat(req), step)
         return str(resp.text or "")
 
     async def _call(self, name: str, args: dict[str, Any], seed: int) -> ToolResult:
-        res = await with_retries(lambda: self.env.call(name, args, self.world, seed=seed), self.retry, self._rng,
-                                 on_transient=self._transport(f"result:{name}"))  # the simulator is a teacher too
-        if isinstance(res, TransientError):
-            raise self._retries_spent(res)
-        return res
+        # the simulator is a teacher too
+        return await self._retried(lambda: self.env.call(name, args, self.world, seed=seed), f"result:{name}")
 
-    def _transport(self, step: str) -> Any:
+    async def _retried(self, call: Any, step: str) -> Any:
+        """``await call()`` with the retry policy; each transient failure is logged and kept as an attempt,
+        and spent retries raise a BackendError (the sessions stored so far stay)."""
         def failed(exc: TransientError, latency: float) -> None:
             log.warning("session %s, round %d, %s: transient failure %s (%s)", self.spec.seed, self.round + 1,
                         step, exc.code, exc.message[:200])
             self._attempts.append({"role": step, "round": self.round, "outcome": "transport", "reason": exc.code})
 
-        return failed
-
-    def _retries_spent(self, exc: TransientError) -> BackendError:
-        return BackendError(f"the teacher failed {self.retry.max_retries + 1} times in a row ({exc.code}: "
-                            f"{exc.message[:300]})", hint="try again later: generate_sessions skips the sessions "
-                            "already stored for this run_id")
+        res = await with_retries(call, self.retry, self._rng, on_transient=failed)
+        if isinstance(res, TransientError):
+            raise BackendError(f"the teacher failed {self.retry.max_retries + 1} times in a row ({res.code}: "
+                               f"{res.message[:300]})", hint="try again later: generate_sessions skips the sessions "
+                               "already stored for this run_id")
+        return res
 
     def _judged(self, rnd: int, attempt: int, issues: list[Issue], messages: list[dict[str, Any]]) -> None:
         """One assistant attempt at round ``rnd`` validated: accepted when ``issues`` is empty."""

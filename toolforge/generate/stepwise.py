@@ -31,6 +31,7 @@ from toolforge.backends.base import ChatRequest, ChatResponse, TransientError
 from toolforge.environment import Environment, WorldState
 from toolforge.generate.parse import PlanIssue
 from toolforge.generate.plan import Job, pick_distractors
+from toolforge.generate.retry import RetryPolicy, with_retries
 from toolforge.generate.storage import Attempt
 from toolforge.record import Tool
 
@@ -183,8 +184,6 @@ class StepwiseGenerator:
     async def _env_call(self, job: Job, attempt: int, out: list[Attempt], call: dict[str, Any], world: WorldState, *,
                         force_error: bool, seed: int) -> Any:
         """One environment call; the simulator is the teacher, so its transient errors get the runner's retries."""
-        from toolforge.generate.retry import RetryPolicy, with_retries
-
         res = await with_retries(
             lambda: self.env.call(call["name"], call["arguments"], world, force_error=force_error, seed=seed),
             RetryPolicy.of(self.r.cfg), self.r.rng, on_transient=self.r.transport_failed(job, attempt, out))

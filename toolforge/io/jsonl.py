@@ -35,19 +35,7 @@ def read_jsonl(path: str | Path) -> Iterator[Line]:
 
     ``-`` reads standard input.
     """
-    import sys
-
-    if str(path) == "-":
-        stream = sys.stdin.buffer
-        yield from _lines(stream)
-        return
-    p = check_readable(path)
-    with p.open("rb") as fh:
-        yield from _lines(fh)
-
-
-def _lines(fh: Any) -> Iterator[Line]:
-    for number, raw in enumerate(fh, start=1):
+    for number, raw in raw_lines(path):
         line = parse_line(number, raw)
         if line is not None:
             yield line

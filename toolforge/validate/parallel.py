@@ -29,7 +29,7 @@ import logging
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 from toolforge.errors import ToolforgeError
@@ -100,41 +100,37 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="toolforge-parent-watch", daemon=True).start()
 
 
-def judge_lines(chunk: list[tuple[int, bytes]], validator: Any = None) -> list[tuple[int, bool, list[Issue], str | None]]:
-    """``(line number, readable, issues, record id)`` for the non-blank raw lines of ``chunk``.
+def judge_lines(chunk: list[tuple[int, bytes]], validator: Any = None) -> list[tuple[int, list[Issue], str | None]]:
+    """``(line number, issues, content id)`` for the non-blank raw lines of ``chunk``.
 
     The same as ``toolforge validate FILE`` does per line in one process: an unreadable line gets one
-    ``json_invalid`` issue; the record id (which costs a Record model) is worked out only for lines with
-    issues, the ones the report names."""
+    ``json_invalid`` issue; the content id (which costs a Record model) is worked out only for lines with
+    issues, the ones the report names, and only for lines that form a Record."""
     from toolforge.io.jsonl import parse_line
-    from toolforge.validate.run import _record_id
+    from toolforge.validate.run import content_id
 
     v = validator or _VALIDATOR
-    out: list[tuple[int, bool, list[Issue], str | None]] = []
+    out: list[tuple[int, list[Issue], str | None]] = []
     for number, raw in chunk:
         line = parse_line(number, raw)
         if line is None:
             continue
         if line.error is not None:
-            out.append((number, False, [Issue("json_invalid", "$", line.error)], None))
+            out.append((number, [Issue("json_invalid", "$", line.error)], None))
             continue
         issues = v.validate(line.value)
-        rid = _record_id(line.value) if issues and isinstance(line.value, dict) else None
-        out.append((number, True, issues, rid))
+        out.append((number, issues, content_id(line.value) if issues and isinstance(line.value, dict) else None))
     return out
 
 
-_TOOLS_CACHE: dict[str, Any] = {}
-
-
-def judge_rows(chunk: list[tuple[Any, ...]], validator: Any = None,
-               tools_cache: dict[str, Any] | None = None) -> list[tuple[str, list[Issue]]]:
-    """``(record id, issues)`` for stored rows (``run.PLAIN_COLUMNS``), as ``validate_store`` judges them."""
+def judge_rows(chunk: list[tuple[Any, ...]], validator: Any = None) -> list[tuple[str, list[Issue]]]:
+    """``(record id, issues)`` for stored rows (``run.PLAIN_COLUMNS``), as ``validate_store`` judges them
+    (each distinct ``tools`` text decoded once per chunk)."""
     from toolforge.validate.run import checked, decode_row
 
     v = validator or _VALIDATOR
-    cache = _TOOLS_CACHE if tools_cache is None else tools_cache
-    return [(row[0], checked(v.validate, decode_row(row, cache))) for row in chunk]
+    tools_cache: dict[str, Any] = {}
+    return [(row[0], checked(v.validate, decode_row(row, tools_cache))) for row in chunk]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -178,9 +174,9 @@ def run_chunks(fn: Callable[..., list[Any]], chunks: Iterable[list[Any]], *, wor
     it = iter(chunks)
     head = list(islice(it, START_AFTER // CHUNK + 1))
     if workers <= 1 or len(head) <= START_AFTER // CHUNK:
-        yield from _here(fn, _chain(head, it), check_scenario, check_grounding)
+        yield from _here(fn, chain(head, it), check_scenario, check_grounding)
         return
-    yield from _in_workers(fn, _chain(head, it), workers=workers, initargs=(check_scenario, check_grounding))
+    yield from _in_workers(fn, chain(head, it), workers=workers, initargs=(check_scenario, check_grounding))
 
 
 def _here(fn: Callable[..., list[Any]], chunks: Iterator[list[Any]], check_scenario: bool,
@@ -188,9 +184,8 @@ def _here(fn: Callable[..., list[Any]], chunks: Iterator[list[Any]], check_scena
     from toolforge.validate.record_checks import RecordValidator
 
     local = RecordValidator(check_scenario=check_scenario, check_grounding=check_grounding)
-    kwargs: dict[str, Any] = {"tools_cache": {}} if fn is judge_rows else {}
     for chunk in chunks:
-        yield fn(chunk, local, **kwargs)
+        yield fn(chunk, local)
 
 
 def _in_workers(fn: Callable[..., list[Any]], chunks: Iterator[list[Any]], *, workers: int,
@@ -217,7 +212,7 @@ def _in_workers(fn: Callable[..., list[Any]], chunks: Iterator[list[Any]], *, wo
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         log.warning("validation worker processes cannot start here (%s): checking in this process", exc)
-        yield from _here(fn, _chain([first], chunks), *initargs)
+        yield from _here(fn, chain([first], chunks), *initargs)
         return
     except BaseException:  # interrupted while the first worker starts: let it start, then stop it
         if pool is not None:
@@ -240,7 +235,3 @@ def _in_workers(fn: Callable[..., list[Any]], chunks: Iterator[list[Any]], *, wo
         # there (the parent exiting under it makes it print a traceback); what runs is one chunk per worker
         pool.shutdown(wait=True, cancel_futures=not ok)
 
-
-def _chain(head: list[list[Any]], rest: Iterator[list[Any]]) -> Iterator[list[Any]]:
-    yield from head
-    yield from rest

@@ -59,8 +59,8 @@ class LineResult:
                 "issues": [i.to_dict() for i in self.issues]}
 
 
-def _record_id(value: Any) -> str | None:
-    """The content id of a line when it forms a Record, else the id it states (or None)."""
+def content_id(value: Any) -> str | None:
+    """The content id of a decoded line when it forms a Record (its stated ``id`` aside), else None."""
     from pydantic import ValidationError
 
     from toolforge.record import Record
@@ -68,8 +68,15 @@ def _record_id(value: Any) -> str | None:
     try:
         return Record.model_validate({k: v for k, v in value.items() if k != "id"}).id
     except (ValidationError, TypeError, ValueError):
+        return None
+
+
+def _record_id(value: Any) -> str | None:
+    """The content id of a line when it forms a Record, else the id it states (or None)."""
+    rid = content_id(value)
+    if rid is None:
         rid = value.get("id") if isinstance(value, dict) else None
-        return rid if isinstance(rid, str) else None
+    return rid if isinstance(rid, str) else None
 
 
 def validate_file(path: str | Path, *, check_scenario: bool = True, with_ids: bool = True,

@@ -68,7 +68,6 @@ def _run_file(cfg: ValidateConfig) -> Report:
     assert cfg.file is not None
     if cfg.file != "-":
         check_readable(cfg.file)
-    validator = RecordValidator(check_scenario=cfg.check_scenario, check_grounding=cfg.check_grounding)
     checker = _execution_checker() if cfg.execute else None
     judge = _judge(cfg.judge, cfg.rubric) if cfg.judge else None
     schema, exe, jud = Summary("schema"), Summary("execution"), Summary("judge")
@@ -76,6 +75,7 @@ def _run_file(cfg: ValidateConfig) -> Report:
     if checker is None and judge is None:  # the schema stage alone: in chunks, in worker processes when large
         _schema_chunks(cfg, schema, report)
         return report
+    validator = RecordValidator(check_scenario=cfg.check_scenario, check_grounding=cfg.check_grounding)
     n = 0
     try:
         for line in read_jsonl(cfg.file):
@@ -125,10 +125,10 @@ def _schema_chunks(cfg: ValidateConfig, schema: Summary, report: Report) -> None
     chunks = line_chunks(raw_lines(cfg.file), cfg.limit)
     for results in run_chunks(judge_lines, chunks, workers=resolve_workers(cfg.workers),
                               check_scenario=cfg.check_scenario, check_grounding=cfg.check_grounding):
-        for number, readable, issues, rid in results:
+        for number, issues, rid in results:
             schema.add(issues)
             if issues:
-                where = f"{cfg.file}:{number}" + (f" {rid}" if readable and rid else "")
+                where = f"{cfg.file}:{number}" + (f" {rid}" if rid else "")
                 report.results.append((where, issues))
 
 

@@ -184,3 +184,12 @@ def test_the_forkserver_hook_is_quiet_only_when_the_parent_is_gone():
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].endswith("could not start: ValueError: bad start-up data"), proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_line_that_is_no_record_is_named_by_its_line_only(tmp_path):
+    """The report names a line by its content id only when it forms a Record; an id the line merely states is
+    not taken for one (as before the worker path)."""
+    path = tmp_path / "odd.jsonl"
+    path.write_text('{"id": "stated-id", "messages": "not a list"}\n', "utf-8")
+    report = run_validate(ValidateConfig(file=str(path), workers=1))
+    assert [where for where, _ in report.results] == [f"{path}:1"]
